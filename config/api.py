@@ -1,0 +1,24 @@
+"""The Kopdes API root: /api/v1/, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
+
+from ninja import NinjaAPI
+
+from kopdes.accounts.api import router as accounts_router
+from kopdes.accounts.api_auth import API_AUTH
+from kopdes.core.api import install_error_handlers
+from kopdes.regions.api import router as regions_router
+
+api = NinjaAPI(
+    title="Kopdes API",
+    version="1",
+    description=(
+        "The API of Kopdes, the platform of Indonesia's village cooperatives. Every capability "
+        "of the web interface, behind the same policies. Authenticate with a session cookie or "
+        "`Authorization: Bearer <token>` (tokens are created on the account page). Errors always "
+        'come as {"error": {"code", "message", "fields"}}.'
+    ),
+    urls_namespace="api",
+    auth=API_AUTH,
+)
+install_error_handlers(api)
+api.add_router("/regions", regions_router)
+api.add_router("/", accounts_router)

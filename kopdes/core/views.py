@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .policies import require
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    require(request.user, "core.home.view")
+    return render(request, "core/home.html")
+
+
+@require_GET
+def ping(request: HttpRequest) -> HttpResponse:
+    """The framework floor for benchmarks: the full middleware stack, no database, no template."""
+    require(request.user, "core.home.view")
+    return HttpResponse("pong", content_type="text/plain")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, str] = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception:  # a health check reports every failure rather than raising
+        logger.exception("health check: database")
+        checks["database"] = "down"
+        healthy = False
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except Exception:
+            logger.exception("health check: redis")
+            checks["redis"] = "down"
+            healthy = False
+    else:
+        checks["redis"] = "not configured"
+    checks["database_vendor"] = connection.vendor
+    return JsonResponse({"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503)
+
+
+def error_400(request, exception=None):
+    return _error(request, 400, exception)
+
+
+def error_403(request, exception=None):
+    return _error(request, 403, exception)
+
+
+def error_404(request, exception=None):
+    return _error(request, 404, exception)
+
+
+def error_500(request):
+    # No context processors, no database: whatever broke must not break the error page too.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render({}), status=500)
+
+
+def _error(request, status: int, exception) -> HttpResponse:
+    message = getattr(exception, "message", None)
+    return render(request, f"{status}.html", {"message": message}, status=status)

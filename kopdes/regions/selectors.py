@@ -1,0 +1,92 @@
+"""Reads of the region tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+
+from kopdes.core.errors import NotFound
+
+from .codes import normalize_code
+from .models import Region
+from .services import search_key
+
+_LIST_FIELDS = ("code", "name", "level", "kind", "postal_code", "child_count", "village_count")
+
+
+def region_get(*, code: str) -> Region:
+    normal = normalize_code(code)
+    region = Region.objects.filter(code=normal).first() if normal else None
+    if region is None:
+        raise NotFound(_unknown_message(code), code="unknown_region")
+    return region
+
+
+def _unknown_message(code: str):
+    from django.utils.translation import gettext
+
+    return gettext("Unknown region code: %(code)s") % {"code": code}
+
+
+def region_children(*, parent: Region | None) -> QuerySet[Region]:
+    qs = Region.objects.only(*_LIST_FIELDS)
+    return qs.filter(parent=parent) if parent else qs.filter(level=1)
+
+
+def region_ancestors(*, region: Region) -> list[Region]:
+    codes = region.ancestor_codes()
+    if not codes:
+        return []
+    return list(Region.objects.filter(code__in=codes).only("code", "name", "level").order_by("code"))
+
+
+def region_search(
+    *, query: str, level: int | None = None, within: str | None = None, limit: int = 20
+) -> QuerySet[Region]:
+    """Regions whose name contains the query; exact and prefix matches and larger regions first."""
+    key = search_key(query)
+    if not key:
+        return Region.objects.none()
+    qs = Region.objects.filter(search_name__contains=key)
+    if level:
+        qs = qs.filter(level=level)
+    if within:
+        qs = qs.filter(code__startswith=within + ".")
+    rank = Case(
+        When(search_name=key, then=Value(0)),
+        When(search_name__startswith=key, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return qs.annotate(rank=rank).order_by("rank", "level", "code")[:limit]
+
+
+@dataclass
+class PickerLevel:
+    level: int
+    options: list[tuple[str, str]]
+    selected: str
+
+
+def region_picker_levels(*, code: str | None, max_level: int = 4) -> list[PickerLevel]:
+    """The selects of the cascading picker for a chosen code: each level down to one below it."""
+    normal = normalize_code(code or "") or ""
+    parts = normal.split(".") if normal else []
+    chosen = [".".join(parts[:i]) for i in range(1, len(parts) + 1)][:max_level]
+    parents: list[str | None] = [None, *chosen][:max_level]
+    condition = Q(level=1)
+    if chosen:
+        condition |= Q(parent_id__in=[p for p in parents if p])
+    found = Region.objects.filter(condition).only("code", "name", "parent_id").order_by("name")
+    by_parent: dict[str | None, list[tuple[str, str]]] = {}
+    for region in found:
+        by_parent.setdefault(region.parent_id, []).append((region.code, region.name))
+    levels = []
+    for index, parent in enumerate(parents):
+        options = by_parent.get(parent, [])
+        if parent is not None and not options:
+            break
+        selected = chosen[index] if index < len(chosen) else ""
+        levels.append(PickerLevel(level=index + 1, options=options, selected=selected))
+    return levels
