@@ -7,6 +7,7 @@ secrets. Nothing here is read by application modules at import time.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -33,7 +34,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DJANGO_ENV = env("DJANGO_ENV", "development")
 PRODUCTION = DJANGO_ENV == "production"
-TESTING = env_bool("KOPDES_TESTING", False)
+# Under pytest even when KOPDES_TESTING is not exported (a bare `pytest` works too).
+TESTING = env_bool("KOPDES_TESTING", False) or "pytest" in sys.modules
 
 DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdefghij"  # noqa: S105
 SECRET_KEY = env("SECRET_KEY", "" if PRODUCTION else DEV_SECRET_KEY)
