@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_htmx",
     "axes",
     "django_tasks",
@@ -111,6 +112,8 @@ TEMPLATES = [
         },
     }
 ]
+# Widgets (the region picker) render with the project's template settings and builtins.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # Cached template loaders in every environment but DEBUG, where templates must reload on edit.
 _template_loaders = ["django.template.loaders.filesystem.Loader", "django.template.loaders.app_directories.Loader"]
 TEMPLATES[0]["OPTIONS"]["loaders"] = (
@@ -160,7 +163,8 @@ else:
 
 # --- Files ------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
+# Tests serve static files from the apps (finders); there is no collected tree to point at.
+STATIC_ROOT = None if TESTING else Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "kopdes" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -195,6 +199,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
+if TESTING:
+    # Tests create hundreds of accounts; the production hasher would spend minutes on them.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:home"

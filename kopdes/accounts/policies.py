@@ -27,7 +27,7 @@ def may_view_user(user, target) -> bool:
 @rule("accounts.user.create")
 def may_create_user(user, region) -> bool:
     """`region` is the region the new account will belong to (None: no region)."""
-    return administers(user, getattr(region, "code", None))
+    return _authenticated(user) and administers(user, getattr(region, "code", None))
 
 
 @rule("accounts.user.manage")
@@ -55,7 +55,7 @@ def may_grant_role(user, assignment) -> bool:
 
 @rule("accounts.role.revoke")
 def may_revoke_role(user, assignment) -> bool:
-    return assignment.user_id != getattr(user, "pk", None) and _may_handle_assignment(user, assignment)
+    return _may_handle_assignment(user, assignment) and assignment.user_id != user.pk
 
 
 @rule("accounts.org.list")
@@ -65,12 +65,12 @@ def may_list_orgs(user, _obj) -> bool:
 
 @rule("accounts.org.view")
 def may_view_org(user, org) -> bool:
-    return administers(user, org.region_id) or org.pk in org_ids(user)
+    return _authenticated(user) and (administers(user, org.region_id) or org.pk in org_ids(user))
 
 
 @rule("accounts.org.create")
 def may_create_org(user, org) -> bool:
-    return administers(user, org.region_id)
+    return _authenticated(user) and administers(user, org.region_id)
 
 
 @rule("accounts.token.manage")

@@ -28,11 +28,11 @@ def user_list(*, user: User, query: str = "", region: str = "", role: str = "") 
         "region", "organization"
     )
     qs = (
-        User.objects.filter(region_q(user, "region_id"))
+        User.objects.filter(region_q(user, "region__code"))
         .select_related("region")
         .prefetch_related(Prefetch("role_assignments", queryset=active_roles, to_attr="current_roles"))
     )
-    qs = _region_filter(qs, "region_id", region)
+    qs = _region_filter(qs, "region__code", region)
     if query:
         key = login_key(query)
         text = Q(full_name__icontains=query.strip())
@@ -71,8 +71,8 @@ def role_assignment_get(*, user: User, pk: int) -> RoleAssignment:
 
 def organization_list(*, user: User, query: str = "", kind: str = "", region: str = "") -> QuerySet[Organization]:
     require(user, "accounts.org.list")
-    qs = Organization.objects.filter(region_q(user, "region_id")).select_related("region")
-    qs = _region_filter(qs, "region_id", region)
+    qs = Organization.objects.filter(region_q(user, "region__code")).select_related("region")
+    qs = _region_filter(qs, "region__code", region)
     if kind:
         qs = qs.filter(kind=kind)
     if query:
