@@ -1,7 +1,7 @@
 
 from datetime import datetime
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from kopdes.core.errors import DomainError
@@ -141,7 +141,7 @@ def list_tokens(request):
 @router.post("/tokens", response={201: TokenCreatedOut})
 def create_token(request, payload: TokenIn):
     token, key = services.token_create(actor=request.user, name=payload.name, days=payload.days)
-    return 201, {**TokenOut.from_orm(token).dict(), "key": key}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "key": key})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut)
@@ -167,7 +167,7 @@ def create_user(request, payload: UserIn):
         email=payload.email,
         password=payload.password,
     )
-    return 201, user
+    return Status(201, user)
 
 
 @router.get("/users/{user_id}", response=MeOut)
@@ -210,7 +210,7 @@ def grant_role(request, user_id: int, payload: RoleIn):
     assignment = services.role_grant(
         actor=request.user, user=target, role=payload.role, region=region, organization=organization
     )
-    return 201, assignment
+    return Status(201, assignment)
 
 
 @router.delete("/roles/{assignment_id}", response=RoleOut)
@@ -229,7 +229,7 @@ def list_organizations(request, q: str = "", kind: str = "", region: str = ""):
 def create_organization(request, payload: OrgIn):
     region = _region_or_error(payload.region_code)
     org = services.organization_create(actor=request.user, kind=payload.kind, name=payload.name, region=region)
-    return 201, org
+    return Status(201, org)
 
 
 @router.get("/audit", response=list[AuditOut])

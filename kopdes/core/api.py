@@ -11,6 +11,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from .errors import DomainError
+from .policies import record_denial
 
 logger = logging.getLogger("kopdes.api")
 
@@ -56,6 +57,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request, exc):
+        record_denial(exc)
         message = getattr(exc, "message", None) or _("You are not allowed to do this.")
         return error_response(api, request, 403, "forbidden", message)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger("kopdes.policy")
@@ -22,10 +23,33 @@ _rules: dict[str, Rule] = {}
 
 
 class PolicyDenied(PermissionDenied):
-    def __init__(self, action: str, message: str | None = None):
+    def __init__(self, action: str, message: str | None = None, *, user=None, obj: Any = None):
         self.action = action
         self.message = message or _("You are not allowed to do this.")
+        self.user = user
+        self.obj = obj
+        self.recorded = False
         super().__init__(str(self.message))
+
+
+def record_denial(exc: PermissionDenied) -> None:
+    """Write a refusal to the audit trail, once. Called where no transaction can roll it back."""
+    if not isinstance(exc, PolicyDenied) or exc.recorded:
+        return
+    from .audit import audit_record
+
+    obj = exc.obj
+    is_model = hasattr(obj, "_meta")
+    audit_record(
+        actor=exc.user,
+        action="access.denied",
+        obj=obj if is_model and obj.pk is not None else None,
+        object_type=obj._meta.label_lower if is_model else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        region_code=(getattr(obj, "audit_region_code", "") or "") if obj is not None else "",
+        changes={"attempted": exc.action},
+    )
+    exc.recorded = True
 
 
 def rule(action: str) -> Callable[[Rule], Rule]:
@@ -55,22 +79,24 @@ def can(user, action: str, obj: Any = None) -> bool:
 
 
 def require(user, action: str, obj: Any = None, *, message: str | None = None) -> None:
-    """Raise PolicyDenied (recorded in the audit trail) unless `user` may do `action` to `obj`."""
+    """Raise PolicyDenied unless `user` may do `action` to `obj`; the refusal is audited.
+
+    Inside a transaction the record is left to the boundary that catches the exception (the
+    403 page, the API error handler), so that the rollback does not take the record with it.
+    """
     if can(user, action, obj):
         return
-    from .audit import audit_record
+    logger.info("refused %s to user %s", action, getattr(user, "pk", None))
+    exc = PolicyDenied(action, message, user=user, obj=obj)
+    if not _in_transaction():
+        record_denial(exc)
+    raise exc
 
-    region_code = getattr(obj, "audit_region_code", "") if obj is not None else ""
-    audit_record(
-        actor=user,
-        action="access.denied",
-        obj=obj if hasattr(obj, "_meta") else None,
-        object_repr="" if hasattr(obj, "_meta") else str(obj or "")[:200],
-        region_code=region_code or "",
-        changes={"attempted": action},
-    )
-    logger.info("refused %s to %s", action, getattr(user, "pk", None))
-    raise PolicyDenied(action, message)
+
+def _in_transaction() -> bool:
+    # The test suite wraps each test in atomic blocks of its own (marked _from_testcase);
+    # those do not roll back a refusal's record, so they do not count here.
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 @rule("core.home.view")

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .policies import require
+from .policies import record_denial, require
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ def error_400(request, exception=None):
 
 
 def error_403(request, exception=None):
+    if exception is not None:
+        record_denial(exception)
     return _error(request, 403, exception)
 
 

@@ -137,7 +137,12 @@ def log_in(page, identifier: str, password: str) -> None:
     """Log in through the real login form, the way a person on a phone does (tapping)."""
     page.goto("/masuk/")
     form = page.locator("main form")
-    form.locator("input[name=username]").fill(identifier)
+    username = form.locator("input[name=username]")
+    username.fill(identifier)
+    typed = username.input_value()
+    assert typed == identifier, (
+        f"the login box kept {typed!r} of {identifier!r} (maxlength={username.get_attribute('maxlength')})"
+    )
     form.locator("input[name=password]").fill(password)
     with page.expect_navigation():
         form.locator("button[type=submit]").tap()
@@ -164,7 +169,10 @@ class Transfer:
 def load_measured(page, path: str) -> Transfer:
     """Open `path`, wait until the network is idle, and measure every response it took."""
     responses = []
-    collect = responses.append
+
+    def collect(response) -> None:
+        responses.append(response)
+
     page.on("response", collect)
     try:
         page.goto(path, wait_until="networkidle")
