@@ -170,13 +170,15 @@ def _validate_scope(role: str, region, organization) -> None:
         if region is None or organization is not None:
             message = _("This role needs a region.")
         elif region.level not in scope[1]:
-            message = _("This role cannot be held at the level of %(region)s.") % {"region": region.name}
+            message = _("This role cannot be scoped to %(region)s: choose a region of another level.") % {
+                "region": region.name
+            }
     elif scope[0] == "org":
         if organization is None or region is not None:
             message = _("This role needs an organisation.")
         elif organization.kind not in scope[1]:
-            message = _("This role cannot be held in a %(kind)s.") % {
-                "kind": organization.get_kind_display().lower()
+            message = _("This role cannot be held in an organisation of the kind “%(kind)s”.") % {
+                "kind": organization.get_kind_display()
             }
     if message:
         raise DomainError(message, code="invalid_scope", fields={"scope": [message]})

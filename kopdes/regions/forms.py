@@ -66,7 +66,7 @@ class RegionField(forms.Field):
     widget = RegionPickerWidget
     default_error_messages = {
         "unknown": _("Choose a region from the list."),
-        "level": _("Choose down to the %(level)s."),
+        "level": _("Choose a region down to the %(level)s level."),
     }
 
     def __init__(self, *, min_level: int = 1, max_level: int = 4, **kwargs):

@@ -1,19 +1,20 @@
 """Shared fixtures and helpers for browser tests: Debian's chromium driven by Playwright.
 
-Import the fixtures into a test module (`from kopdes.core.tests.browser import browser,
-phone_page, route_guard  # noqa: F401`) and mark the tests `@pytest.mark.browser`.
+A test module binds the fixtures it uses to module names (`browser, route_guard, phone_page =
+shared.browser, shared.route_guard, shared.phone_page`) and marks its tests `@pytest.mark.browser`.
 
 - `browser`: one headless chromium for the session, from /usr/bin/chromium. Playwright never
   downloads a browser here; `make system-deps` installs Debian's.
 - `route_guard`: lets through requests to the live server only; every other request is
   recorded and aborted, so a test can assert that no asset comes from outside the server.
-- `phone_page`: a fresh context sized like a common Indonesian Android phone (360×740, touch,
+- `phone_page`: a fresh context sized like a common Indonesian Android phone (360x740, touch,
   mobile viewport, Indonesian locale), behind the route guard.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -48,7 +49,9 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     try:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
         yield chromium
         chromium.close()
     finally:
@@ -140,12 +143,18 @@ def log_in(page, identifier: str, password: str) -> None:
     username = form.locator("input[name=username]")
     username.fill(identifier)
     typed = username.input_value()
-    assert typed == identifier, (
-        f"the login box kept {typed!r} of {identifier!r} (maxlength={username.get_attribute('maxlength')})"
-    )
+    maxlength = username.get_attribute("maxlength")
+    assert typed == identifier, f"the login box kept {typed!r} of {identifier!r} ({maxlength=})"
     form.locator("input[name=password]").fill(password)
     with page.expect_navigation():
         form.locator("button[type=submit]").tap()
+
+
+def screenshot(page, name: str) -> Path:
+    """A full-page screenshot in the temporary directory, e.g. /tmp/kopdes-login.png."""
+    path = Path(tempfile.gettempdir()) / f"kopdes-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 @dataclass
@@ -185,5 +194,7 @@ def load_measured(page, path: str) -> Transfer:
             decoded = len(response.body())
         except Exception:  # redirects have no body
             decoded = 0
-        entries.append((response.url, sizes["responseBodySize"], sizes["responseHeadersSize"], decoded))
+        entries.append(
+            (response.url, sizes["responseBodySize"], sizes["responseHeadersSize"], decoded)
+        )
     return Transfer(entries)
