@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+
+def test_the_national_page_lists_the_38_provinces(client, regions, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        response = client.get(reverse("regions:index"))
+
+    assert response.status_code == 200
+    assert len(response.context["children"]) == 38
+    assert "Nusa Tenggara Timur" in response.content.decode()
+
+
+@pytest.mark.parametrize(("code", "children"), [("53", 22), ("64.02", 20), ("64.02.06", 14)])
+def test_a_region_page_shows_its_children_in_a_fixed_number_of_queries(
+    client, regions, django_assert_max_num_queries, code, children
+):
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("regions:detail", args=[code]))
+
+    assert response.status_code == 200
+    assert len(response.context["children"]) == children
+
+
+def test_a_village_page_shows_its_postal_code_and_breadcrumb(client, regions):
+    response = client.get(reverse("regions:detail", args=["64.02.06.1001"]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Kabupaten Kutai Kartanegara" in html and "Tenggarong" in html
+    assert response.context["region"].postal_code in html
+
+
+@pytest.mark.parametrize("code", ["99", "53.99", "not-a-code", "53.07.01.9999"])
+def test_an_unknown_region_code_is_a_friendly_404(client, regions, code):
+    response = client.get(reverse("regions:detail", args=[code]))
+
+    assert response.status_code == 404
+    assert code in response.content.decode()
+
+
+def test_a_region_is_reachable_by_its_undotted_code(client, regions):
+    response = client.get(reverse("regions:detail", args=["5307"]))
+
+    assert response.context["region"].name == "Kabupaten Sikka"
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [("sikka", "Kabupaten Sikka"), ("tenggarong", "Tenggarong"), ("Kab. Kutai Kartanegara", "Kabupaten Kutai Kartanegara")],
+)
+def test_searching_a_place_by_name_puts_the_best_match_first(client, regions, query, first):
+    response = client.get(reverse("regions:search"), {"q": query})
+
+    assert response.context["results"][0].name == first
+
+
+def test_an_htmx_search_returns_only_the_results_fragment(client, regions):
+    response = client.get(reverse("regions:search"), {"q": "tenggarong"}, HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert "<html" not in html and "Tenggarong Seberang" in html
+
+
+def test_a_search_without_matches_says_what_to_do_next(client, regions):
+    response = client.get(reverse("regions:search"), {"q": "qwertyuiop"})
+
+    assert response.context["results"] == []
+    assert reverse("regions:index") in response.content.decode()
+
+
+def test_the_picker_starts_with_the_provinces(client, regions):
+    response = client.get(reverse("regions:picker"), {"name": "region"})
+
+    levels = response.context["picker"]["levels"]
+    assert [lv["level"] for lv in levels] == [1]
+    assert len(levels[0]["options"]) == 38
+
+
+def test_the_picker_offers_the_next_level_after_each_choice(client, regions, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        response = client.get(
+            reverse("regions:picker"),
+            {"name": "addr", "addr__1": "53", "addr__2": "53.07", "addr__3": "53.07.01"},
+            HTTP_HX_REQUEST="true",
+        )
+
+    levels = response.context["picker"]["levels"]
+    assert [lv["selected"] for lv in levels] == ["53", "53.07", "53.07.01", ""]
+    assert all(code.startswith("53.07.01.") for code, _ in levels[3]["options"])
+    assert 'name="addr__4"' in response.content.decode()
+
+
+def test_the_picker_drops_lower_choices_that_no_longer_fit(client, regions):
+    # The province changed to Kalimantan Timur while Sikka was still chosen below it.
+    response = client.get(reverse("regions:picker"), {"name": "r", "r__1": "64", "r__2": "53.07", "r__3": "53.07.01"})
+
+    levels = response.context["picker"]["levels"]
+    assert [lv["selected"] for lv in levels] == ["64", ""]
+
+
+def test_the_picker_stops_at_its_deepest_level(client, regions):
+    response = client.get(
+        reverse("regions:picker"), {"name": "r", "max_level": 2, "r__1": "53", "r__2": "53.07"}
+    )
+
+    assert [lv["level"] for lv in response.context["picker"]["levels"]] == [1, 2]
