@@ -44,15 +44,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,local
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 if PRODUCTION:
-    missing = [
-        name
-        for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS")
-        if not os.environ.get(name)
-    ]
+    missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS") if not os.environ.get(name)]
     if missing:
-        raise ImproperlyConfigured(
-            "Production refuses to start without: " + ", ".join(missing)
-        )
+        raise ImproperlyConfigured("Production refuses to start without: " + ", ".join(missing))
     if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("Production needs a SECRET_KEY of at least 50 characters.")
 
@@ -115,7 +109,10 @@ TEMPLATES = [
 # Widgets (the region picker) render with the project's template settings and builtins.
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # Cached template loaders in every environment but DEBUG, where templates must reload on edit.
-_template_loaders = ["django.template.loaders.filesystem.Loader", "django.template.loaders.app_directories.Loader"]
+_template_loaders = [
+    "django.template.loaders.filesystem.Loader",
+    "django.template.loaders.app_directories.Loader",
+]
 TEMPLATES[0]["OPTIONS"]["loaders"] = (
     _template_loaders if DEBUG else [("django.template.loaders.cached.Loader", _template_loaders)]
 )

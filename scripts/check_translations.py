@@ -57,9 +57,7 @@ def parse_po(path: Path) -> list[Entry]:
         keyword, _, rest = line.partition(" ")
         if line.startswith('"'):
             keyword, rest = "", line
-        elif entry is None or (
-            keyword in ("msgctxt", "msgid") and target and target[0] == "msgstr"
-        ):
+        elif entry is None or (keyword in ("msgctxt", "msgid") and target and target[0] == "msgstr"):
             entry = Entry(line=number)
             entries.append(entry)
         if keyword:
@@ -114,9 +112,7 @@ def expected_catalog(entries: list[Entry]) -> dict:
 
 def _comparable(catalog: dict) -> dict:
     """msgfmt leaves POT-Creation-Date out of the compiled header: compare without it."""
-    header = "".join(
-        line for line in catalog.get("", "").splitlines(True) if not line.startswith("POT-")
-    )
+    header = "".join(line for line in catalog.get("", "").splitlines(True) if not line.startswith("POT-"))
     return {**catalog, "": header}
 
 

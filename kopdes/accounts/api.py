@@ -1,4 +1,3 @@
-
 from datetime import datetime
 
 from ninja import Field, Query, Router, Schema, Status
@@ -228,11 +227,15 @@ def list_organizations(request, q: str = "", kind: str = "", region: str = ""):
 @router.post("/organizations", response={201: OrgOut})
 def create_organization(request, payload: OrgIn):
     region = _region_or_error(payload.region_code)
-    org = services.organization_create(actor=request.user, kind=payload.kind, name=payload.name, region=region)
+    org = services.organization_create(
+        actor=request.user, kind=payload.kind, name=payload.name, region=region
+    )
     return Status(201, org)
 
 
 @router.get("/audit", response=list[AuditOut])
 @paginate(PageNumberPagination)
 def list_audit(request, filters: Query[AuditFilter]):
-    return selectors.audit_list(user=request.user, action=filters.action, region=filters.region, actor=filters.actor)
+    return selectors.audit_list(
+        user=request.user, action=filters.action, region=filters.region, actor=filters.actor
+    )

@@ -61,8 +61,12 @@ class _World:
         return org
 
     def grant(self, user: User, role: str, region: Region | None = None, org: Organization | None = None):
-        key = f"org:{org.pk}" if org else f"region:{region.code}" if region else (
-            "national" if role == Role.ADMIN_NATIONAL else "none"
+        key = (
+            f"org:{org.pk}"
+            if org
+            else f"region:{region.code}"
+            if region
+            else ("national" if role == Role.ADMIN_NATIONAL else "none")
         )
         if (user.pk, role, key) not in self.roles:
             role_grant(actor=None, user=user, role=role, region=region, organization=org)
@@ -89,12 +93,15 @@ def demo_world_load() -> DemoResult:
     admin = w.user("+6281100000001", "Admin Nasional Kopdes", None, email="admin@kopdes.test")
     w.grant(admin, Role.ADMIN_NATIONAL)
     w.login("National admin (also admin@kopdes.test)", admin.phone)
-    for code, phone, name in ((NTT, "+6281100000053", "Admin Provinsi NTT"), (KALTIM, "+6281100000064", "Admin Provinsi Kalimantan Timur")):
+    for code, phone, name in (
+        (NTT, "+6281100000053", "Admin Provinsi NTT"),
+        (KALTIM, "+6281100000064", "Admin Provinsi Kalimantan Timur"),
+    ):
         w.grant(w.user(phone, name, regions[code]), Role.ADMIN_PROVINCE, region=regions[code])
         w.login(name, phone)
 
     # One admin for each of NTT's 22 regencies, and one for Kutai Kartanegara.
-    regencies = list(Region.objects.filter(parent_id=NTT).order_by("code")) + [regions[KUKAR]]
+    regencies = [*Region.objects.filter(parent_id=NTT).order_by("code"), regions[KUKAR]]
     for regency in regencies:
         digits = regency.code.replace(".", "")
         phone = f"+62812{digits}0001"
@@ -111,7 +118,10 @@ def demo_world_load() -> DemoResult:
         head = w.user(phone, f"Kepala {village.get_kind_display().split(' ')[0]} {village.name}", village)
         w.grant(head, Role.VILLAGE_HEAD, region=village)
         coops[village.code] = w.org(OrgKind.COOPERATIVE, cooperative_name(village), village)
-    w.login("Village head, e.g. Tenggarong (each Kukar village: 0813-2<district><village no.>)", "+628132061001")
+    w.login(
+        "Village head, e.g. Tenggarong (each Kukar village: 0813-2<district><village no.>)",
+        "+628132061001",
+    )
 
     # The officers, members and a producer of one cooperative in Tenggarong Seberang.
     home = next(v for v in villages if v.code.startswith("64.02.16.") and v.kind == "desa")
@@ -137,9 +147,17 @@ def demo_world_load() -> DemoResult:
     weavers = w.org(OrgKind.PRODUCER, f"Kelompok Tenun Ikat {sikka_village.name}", sikka_village)
     w.grant(w.user("+6281500000001", "Maria Nona Weni", sikka_village), Role.PRODUCER, org=weavers)
     w.login(f"Producer ({weavers.name})", "+6281500000001")
-    w.grant(w.user("+6281500000002", "Yosef Kopong (pendamping)", regions[KUKAR]), Role.MENTOR, region=regions[KUKAR])
+    w.grant(
+        w.user("+6281500000002", "Yosef Kopong (pendamping)", regions[KUKAR]),
+        Role.MENTOR,
+        region=regions[KUKAR],
+    )
     w.login("Mentor, Kutai Kartanegara", "+6281500000002")
-    w.grant(w.user("+6281500000003", "Dr. Theresia Bunga (kurator)", regions[NTT]), Role.CURATOR, region=regions[NTT])
+    w.grant(
+        w.user("+6281500000003", "Dr. Theresia Bunga (kurator)", regions[NTT]),
+        Role.CURATOR,
+        region=regions[NTT],
+    )
     w.login("Curator, NTT", "+6281500000003")
     kupang = Region.objects.get(code="53.71")
     partner = w.org(OrgKind.PARTNER, "PT Flobamor (BUMD NTT)", kupang)

@@ -17,7 +17,9 @@ class LoginForm(AuthenticationForm):
         widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "email", "autofocus": True}),
     )
     error_messages = {
-        "invalid_login": _("The phone number/email or the password is wrong. Note that the password is case-sensitive."),
+        "invalid_login": _(
+            "The phone number/email or the password is wrong. Note that the password is case-sensitive."
+        ),
         "inactive": _("This account is suspended. Contact your regional admin."),
     }
 
@@ -80,7 +82,11 @@ class OrganizationForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Token name"), max_length=80, help_text=_("What it is for, e.g. 'Dinas Koperasi sync'."))
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=80,
+        help_text=_("What it is for, e.g. 'Dinas Koperasi sync'."),
+    )
     days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=730, initial=365)
 
 

@@ -65,7 +65,5 @@ def org_ids(user, *roles: str) -> set[int]:
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
     return {
-        a.organization_id
-        for a in user.active_roles()
-        if a.organization_id and (not roles or a.role in roles)
+        a.organization_id for a in user.active_roles() if a.organization_id and (not roles or a.role in roles)
     }

@@ -69,7 +69,9 @@ def role_assignment_get(*, user: User, pk: int) -> RoleAssignment:
     return assignment
 
 
-def organization_list(*, user: User, query: str = "", kind: str = "", region: str = "") -> QuerySet[Organization]:
+def organization_list(
+    *, user: User, query: str = "", kind: str = "", region: str = ""
+) -> QuerySet[Organization]:
     require(user, "accounts.org.list")
     qs = Organization.objects.filter(region_q(user, "region__code")).select_related("region")
     qs = _region_filter(qs, "region__code", region)

@@ -21,7 +21,7 @@ from .choices import ROLE_SCOPE, Role
 from .identifiers import normalize_email, normalize_phone
 from .models import ApiToken, Organization, RoleAssignment, User
 
-TOKEN_PREFIX = "kd_"
+TOKEN_PREFIX = "kd_"  # noqa: S105  (a public marker in front of every key, not a secret)
 
 
 def _clean_identity(*, phone: str | None, email: str | None, exclude_pk: int | None = None):
@@ -54,7 +54,9 @@ def _check_password(password: str, user: User) -> None:
         validate_password(password, user)
     except ValidationError as exc:
         raise DomainError(
-            _("Please choose another password."), code="weak_password", fields={"password": exc.messages}
+            _("Please choose another password."),
+            code="weak_password",
+            fields={"password": exc.messages},
         ) from exc
 
 
@@ -185,12 +187,16 @@ def _validate_scope(role: str, region, organization) -> None:
 
 
 @transaction.atomic
-def role_grant(*, actor: User | None, user: User, role: str, region=None, organization=None) -> RoleAssignment:
+def role_grant(
+    *, actor: User | None, user: User, role: str, region=None, organization=None
+) -> RoleAssignment:
     """Give a person a role within a scope. `actor=None` is the system (demo data, commands)."""
     if role not in Role.values:
         raise DomainError(_("Unknown role."), code="unknown_role", fields={"role": [_("Unknown role.")]})
     _validate_scope(role, region, organization)
-    assignment = RoleAssignment(user=user, role=role, region=region, organization=organization, granted_by=actor)
+    assignment = RoleAssignment(
+        user=user, role=role, region=region, organization=organization, granted_by=actor
+    )
     if actor is not None:
         require(actor, "accounts.role.grant", assignment)
     try:
@@ -222,7 +228,11 @@ def role_revoke(*, actor: User | None, assignment: RoleAssignment) -> RoleAssign
             actor=actor,
             action="accounts.role.revoke",
             obj=assignment,
-            changes={"user": assignment.user_id, "role": assignment.role, "scope": assignment.scope_key},
+            changes={
+                "user": assignment.user_id,
+                "role": assignment.role,
+                "scope": assignment.scope_key,
+            },
         )
     return assignment
 
@@ -255,7 +265,9 @@ def token_create(*, actor: User, name: str, days: int | None = None) -> tuple[Ap
     days = days or settings.KOPDES_API_TOKEN_DAYS
     if not 1 <= days <= 730:
         raise DomainError(
-            _("A token lives between 1 and 730 days."), code="invalid", fields={"days": [_("1 to 730.")]}
+            _("A token lives between 1 and 730 days."),
+            code="invalid",
+            fields={"days": [_("1 to 730.")]},
         )
     name = (name or "").strip()
     if not name:
@@ -268,7 +280,12 @@ def token_create(*, actor: User, name: str, days: int | None = None) -> tuple[Ap
         key_hash=_hash_token(key),
         expires_at=timezone.now() + timedelta(days=days),
     )
-    audit_record(actor=actor, action="accounts.token.create", obj=token, changes={"name": token.name, "days": days})
+    audit_record(
+        actor=actor,
+        action="accounts.token.create",
+        obj=token,
+        changes={"name": token.name, "days": days},
+    )
     return token, key
 
 

@@ -92,7 +92,9 @@ def profile(request: HttpRequest) -> HttpResponse:
                 password_form = PasswordForm(request.POST, prefix="pw")
                 if password_form.is_valid():
                     services.user_set_password(
-                        actor=request.user, user=request.user, password=password_form.cleaned_data["password"]
+                        actor=request.user,
+                        user=request.user,
+                        password=password_form.cleaned_data["password"],
                     )
                     from django.contrib.auth import update_session_auth_hash
 
@@ -120,7 +122,11 @@ def user_list(request: HttpRequest) -> HttpResponse:
     }
     users = selectors.user_list(user=request.user, **filters)
     page = paginate(request, users)
-    return render(request, "accounts/user_list.html", {"page": page, "filters": filters, "roles": Role.choices})
+    return render(
+        request,
+        "accounts/user_list.html",
+        {"page": page, "filters": filters, "roles": Role.choices},
+    )
 
 
 @login_required
@@ -155,7 +161,9 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, _("The role has been granted."))
                     return redirect(target.get_absolute_url())
             elif action == "revoke":
-                assignment = selectors.role_assignment_get(user=request.user, pk=int(request.POST.get("assignment", 0)))
+                assignment = selectors.role_assignment_get(
+                    user=request.user, pk=int(request.POST.get("assignment", 0))
+                )
                 if assignment.user_id != target.pk:
                     raise DomainError(_("This role belongs to someone else."))
                 services.role_revoke(actor=request.user, assignment=assignment)
@@ -202,5 +210,3 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     }
     page = paginate(request, selectors.audit_list(user=request.user, **filters))
     return render(request, "accounts/audit_list.html", {"page": page, "filters": filters})
-
-

@@ -51,9 +51,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def not_authenticated(request, exc):
-        return error_response(
-            api, request, 401, "not_authenticated", _("Log in or send a valid API token.")
-        )
+        return error_response(api, request, 401, "not_authenticated", _("Log in or send a valid API token."))
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request, exc):
@@ -73,5 +71,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def server_error(request, exc):
         logger.exception("API error on %s", request.path)
         return error_response(
-            api, request, 500, "server_error", _("Something went wrong on our side. Please try again.")
+            api,
+            request,
+            500,
+            "server_error",
+            _("Something went wrong on our side. Please try again."),
         )

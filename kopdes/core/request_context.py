@@ -19,7 +19,7 @@ class Origin:
     user_agent: str = ""
 
 
-_origin: ContextVar[Origin] = ContextVar("kopdes_origin", default=Origin())
+_origin: ContextVar[Origin] = ContextVar("kopdes_origin", default=Origin())  # noqa: B039  (frozen)
 
 
 def current_origin() -> Origin:

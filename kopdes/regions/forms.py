@@ -54,7 +54,12 @@ def picker_context(*, name: str, code: str, max_level: int) -> dict:
         "name": name,
         "max_level": max_level,
         "levels": [
-            {"level": lv.level, "label": LEVEL_LABELS[lv.level], "options": lv.options, "selected": lv.selected}
+            {
+                "level": lv.level,
+                "label": LEVEL_LABELS[lv.level],
+                "options": lv.options,
+                "selected": lv.selected,
+            }
             for lv in levels
         ],
     }

@@ -35,9 +35,7 @@ class Region(models.Model):
         ordering = ["code"]
         indexes = [models.Index(fields=["level", "code"], name="region_level_code_idx")]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(level__gte=1, level__lte=4), name="region_level_range"
-            ),
+            models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=4), name="region_level_range"),
             models.CheckConstraint(
                 condition=models.Q(level=1, parent__isnull=True)
                 | models.Q(level__gt=1, parent__isnull=False),

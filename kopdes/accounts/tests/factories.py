@@ -34,7 +34,14 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     region = factory.LazyFunction(lambda: Region.objects.get(code="64.02.06.1001"))
 
 
-def person(role: str | None = None, *, region: str | None = None, scope: str | None = None, org=None, **fields) -> User:
+def person(
+    role: str | None = None,
+    *,
+    region: str | None = None,
+    scope: str | None = None,
+    org=None,
+    **fields,
+) -> User:
     """A user living in `region`, holding `role` scoped to region code `scope` or to `org`."""
     home = Region.objects.get(code=region) if region else None
     user = UserFactory(region=home, **fields)

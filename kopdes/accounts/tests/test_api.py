@@ -65,7 +65,9 @@ def test_a_revoked_token_stops_working_at_once(client, sikka_admin):
 def test_tokens_are_created_through_the_api_and_the_key_shown_once(client, sikka_admin):
     headers = bearer(sikka_admin)
 
-    created = client.post("/api/v1/tokens", {"name": "sync", "days": 7}, content_type="application/json", **headers)
+    created = client.post(
+        "/api/v1/tokens", {"name": "sync", "days": 7}, content_type="application/json", **headers
+    )
     listed = client.get("/api/v1/tokens", **headers)
 
     assert created.status_code == 201 and created.json()["key"].startswith("kd_")
@@ -135,7 +137,9 @@ def test_creating_an_account_in_an_unknown_region_is_a_clear_4xx(client, sikka_a
 
 
 def test_a_missing_field_is_a_validation_error_with_the_field_named(client, sikka_admin):
-    response = client.post("/api/v1/users", {"phone": "0813"}, content_type="application/json", **bearer(sikka_admin))
+    response = client.post(
+        "/api/v1/users", {"phone": "0813"}, content_type="application/json", **bearer(sikka_admin)
+    )
 
     error = assert_error(response, 422, "validation_error")
     assert "full_name" in error["fields"]
@@ -146,8 +150,10 @@ def test_an_admin_grants_and_revokes_a_role_through_the_api(client, sikka_admin)
     headers = bearer(sikka_admin)
 
     granted = client.post(
-        f"/api/v1/users/{target.pk}/roles", {"role": "mentor", "region_code": "53.07"},
-        content_type="application/json", **headers,
+        f"/api/v1/users/{target.pk}/roles",
+        {"role": "mentor", "region_code": "53.07"},
+        content_type="application/json",
+        **headers,
     )
     assignment_id = granted.json()["id"]
     revoked = client.delete(f"/api/v1/roles/{assignment_id}", **headers)
@@ -161,13 +167,17 @@ def test_granting_outside_the_admins_region_is_forbidden_and_recorded(client, si
     target = person(region="53.07.01.2001")
 
     response = client.post(
-        f"/api/v1/users/{target.pk}/roles", {"role": "mentor", "region_code": "64.02"},
-        content_type="application/json", **bearer(sikka_admin),
+        f"/api/v1/users/{target.pk}/roles",
+        {"role": "mentor", "region_code": "64.02"},
+        content_type="application/json",
+        **bearer(sikka_admin),
     )
 
     assert_error(response, 403, "forbidden")
     assert not RoleAssignment.objects.filter(user=target).exists()
-    assert AuditEvent.objects.filter(action="access.denied", changes__attempted="accounts.role.grant").exists()
+    assert AuditEvent.objects.filter(
+        action="access.denied", changes__attempted="accounts.role.grant"
+    ).exists()
 
 
 def test_an_officer_role_names_its_cooperative(client, regions):
@@ -176,8 +186,10 @@ def test_an_officer_role_names_its_cooperative(client, regions):
     target = person(region="64.02.06.1001")
 
     response = client.post(
-        f"/api/v1/users/{target.pk}/roles", {"role": "bendahara", "organization_id": coop.pk},
-        content_type="application/json", **bearer(admin),
+        f"/api/v1/users/{target.pk}/roles",
+        {"role": "bendahara", "organization_id": coop.pk},
+        content_type="application/json",
+        **bearer(admin),
     )
 
     assert response.status_code == 201 and response.json()["organization_id"] == coop.pk
@@ -187,7 +199,10 @@ def test_suspending_through_patch(client, sikka_admin):
     target = person(region="53.07.01.2001")
 
     response = client.patch(
-        f"/api/v1/users/{target.pk}", {"is_active": False}, content_type="application/json", **bearer(sikka_admin)
+        f"/api/v1/users/{target.pk}",
+        {"is_active": False},
+        content_type="application/json",
+        **bearer(sikka_admin),
     )
 
     assert response.status_code == 200 and response.json()["is_active"] is False

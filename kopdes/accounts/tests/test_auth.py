@@ -15,7 +15,8 @@ def ani(regions):
 
 
 @pytest.mark.parametrize(
-    "typed", ["081234567890", "0812-3456-7890", "+62 812 3456 7890", "6281234567890", "ANI@example.id "]
+    "typed",
+    ["081234567890", "0812-3456-7890", "+62 812 3456 7890", "6281234567890", "ANI@example.id "],
 )
 def test_a_person_logs_in_with_a_phone_number_in_any_common_form_or_an_email(client, ani, typed):
     response = client.post(LOGIN, {"username": typed, "password": PASSWORD})
@@ -41,7 +42,9 @@ def test_failed_logins_are_throttled_per_account_and_address(client, ani):
 
     # Even the right password is refused now, from that address, in any spelling of the number.
     locked = client.post(LOGIN, {"username": "+6281234567890", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1")
-    other_address = client.post(LOGIN, {"username": "081234567890", "password": PASSWORD}, REMOTE_ADDR="10.0.0.2")
+    other_address = client.post(
+        LOGIN, {"username": "081234567890", "password": PASSWORD}, REMOTE_ADDR="10.0.0.2"
+    )
 
     assert locked.status_code == 429
     assert AuditEvent.objects.filter(action="auth.locked_out").exists()

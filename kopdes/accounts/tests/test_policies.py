@@ -1,4 +1,4 @@
-"""The policy layer as a matrix of roles × scopes."""
+"""The policy layer as a matrix of roles by scopes."""
 
 from __future__ import annotations
 

@@ -43,7 +43,12 @@ def test_the_same_phone_number_in_another_form_cannot_register_twice(regions, sa
 
 @pytest.mark.parametrize(
     ("password", "reason"),
-    [("short1", "too short"), ("password123", "too common"), ("x" * 65, "too long"), ("12345678901", "numeric")],
+    [
+        ("short1", "too short"),
+        ("password123", "too common"),
+        ("x" * 65, "too long"),
+        ("12345678901", "numeric"),
+    ],
 )
 def test_weak_passwords_are_refused_and_nothing_is_saved(regions, password, reason):
     with pytest.raises(DomainError) as exc:
@@ -62,13 +67,19 @@ def test_a_malformed_phone_number_is_refused_with_a_field_message(regions):
 
 def test_an_admin_creates_accounts_inside_their_region_only(sikka_admin):
     inside = services.user_create(
-        actor=sikka_admin, full_name="Yohanes", region=Region.objects.get(code="53.07.01.2001"), phone="081299990000"
+        actor=sikka_admin,
+        full_name="Yohanes",
+        region=Region.objects.get(code="53.07.01.2001"),
+        phone="081299990000",
     )
     assert inside.region_id == "53.07.01.2001"
 
     with pytest.raises(PolicyDenied):
         services.user_create(
-            actor=sikka_admin, full_name="Outsider", region=Region.objects.get(code="64.02"), phone="081299990001"
+            actor=sikka_admin,
+            full_name="Outsider",
+            region=Region.objects.get(code="64.02"),
+            phone="081299990001",
         )
     assert not User.objects.filter(full_name="Outsider").exists()
 
@@ -78,7 +89,10 @@ def test_granting_a_role_records_who_when_and_from_where(sikka_admin):
 
     with channel("web", ip="10.1.2.3"):
         assignment = services.role_grant(
-            actor=sikka_admin, user=target, role=Role.MENTOR, region=Region.objects.get(code="53.07")
+            actor=sikka_admin,
+            user=target,
+            role=Role.MENTOR,
+            region=Region.objects.get(code="53.07"),
         )
 
     event = AuditEvent.objects.get(action="accounts.role.grant", object_id=str(assignment.pk))
@@ -168,7 +182,9 @@ def test_an_organisation_name_is_unique_within_its_region(sikka_admin):
     services.organization_create(actor=sikka_admin, kind=OrgKind.PRODUCER, name="Tenun Ikat", region=village)
 
     with pytest.raises(Conflict):
-        services.organization_create(actor=sikka_admin, kind=OrgKind.PRODUCER, name="tenun ikat", region=village)
+        services.organization_create(
+            actor=sikka_admin, kind=OrgKind.PRODUCER, name="tenun ikat", region=village
+        )
 
 
 def test_a_token_is_shown_once_and_stored_only_as_a_hash(regions):

@@ -18,7 +18,14 @@ def sikka_admin(regions):
 @pytest.fixture
 def people(regions):
     return {
-        "sikka": [person(Role.MEMBER, region="53.07.01.2001", org=OrganizationFactory(region=Region.objects.get(code="53.07.01.2001"))) for _ in range(3)],
+        "sikka": [
+            person(
+                Role.MEMBER,
+                region="53.07.01.2001",
+                org=OrganizationFactory(region=Region.objects.get(code="53.07.01.2001")),
+            )
+            for _ in range(3)
+        ],
         "kukar": person(region="64.02.06.1001", full_name="Orang Kukar"),
     }
 
@@ -34,9 +41,15 @@ def test_the_users_page_lists_only_people_in_the_admins_region(client, sikka_adm
     assert "Orang Kukar" not in names
 
 
-def test_the_users_page_runs_a_fixed_number_of_queries(client, sikka_admin, people, django_assert_max_num_queries):
+def test_the_users_page_runs_a_fixed_number_of_queries(
+    client, sikka_admin, people, django_assert_max_num_queries
+):
     for _ in range(10):
-        person(Role.MEMBER, region="53.07.01.2001", org=OrganizationFactory(region=Region.objects.get(code="53.07.01.2001")))
+        person(
+            Role.MEMBER,
+            region="53.07.01.2001",
+            org=OrganizationFactory(region=Region.objects.get(code="53.07.01.2001")),
+        )
     client.force_login(sikka_admin)
 
     with django_assert_max_num_queries(7):
@@ -77,20 +90,32 @@ def test_an_admin_grants_a_role_through_the_page(client, sikka_admin, people):
 
     response = client.post(
         reverse("accounts:user_detail", args=[target.pk]),
-        {"action": "grant", "grant-role": Role.MENTOR, "grant-region__1": "53", "grant-region__2": "53.07"},
+        {
+            "action": "grant",
+            "grant-role": Role.MENTOR,
+            "grant-region__1": "53",
+            "grant-region__2": "53.07",
+        },
     )
 
     assert response.status_code == 302
     assert RoleAssignment.objects.filter(user=target, role=Role.MENTOR, region_id="53.07").exists()
 
 
-def test_granting_a_role_outside_the_admins_region_shows_a_refusal_and_saves_nothing(client, sikka_admin, people):
+def test_granting_a_role_outside_the_admins_region_shows_a_refusal_and_saves_nothing(
+    client, sikka_admin, people
+):
     target = people["sikka"][0]
     client.force_login(sikka_admin)
 
     response = client.post(
         reverse("accounts:user_detail", args=[target.pk]),
-        {"action": "grant", "grant-role": Role.MENTOR, "grant-region__1": "64", "grant-region__2": "64.02"},
+        {
+            "action": "grant",
+            "grant-role": Role.MENTOR,
+            "grant-region__1": "64",
+            "grant-region__2": "64.02",
+        },
     )
 
     assert response.status_code == 403
@@ -133,7 +158,9 @@ def test_the_profile_page_creates_a_token_and_shows_it_once(client, regions):
     user = person(Role.BUYER)
     client.force_login(user)
 
-    created = client.post(reverse("accounts:profile"), {"action": "token", "token-name": "sync", "token-days": 30})
+    created = client.post(
+        reverse("accounts:profile"), {"action": "token", "token-name": "sync", "token-days": 30}
+    )
     again = client.get(reverse("accounts:profile"))
 
     assert created.context["new_key"].startswith("kd_")

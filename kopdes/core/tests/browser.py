@@ -49,9 +49,7 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     try:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
         yield chromium
         chromium.close()
     finally:
@@ -194,7 +192,5 @@ def load_measured(page, path: str) -> Transfer:
             decoded = len(response.body())
         except Exception:  # redirects have no body
             decoded = 0
-        entries.append(
-            (response.url, sizes["responseBodySize"], sizes["responseHeadersSize"], decoded)
-        )
+        entries.append((response.url, sizes["responseBodySize"], sizes["responseHeadersSize"], decoded))
     return Transfer(entries)

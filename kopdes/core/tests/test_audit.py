@@ -13,7 +13,9 @@ from kopdes.core.sqlite import audit_purge_allowed
 @pytest.fixture
 def event(db):
     with channel("api", ip="203.0.113.7"):
-        return audit_record(actor=None, action="test.thing", object_type="x", object_id="1", object_repr="thing")
+        return audit_record(
+            actor=None, action="test.thing", object_type="x", object_id="1", object_repr="thing"
+        )
 
 
 def test_an_event_records_when_in_utc_and_from_where(event):
@@ -37,16 +39,23 @@ def test_the_orm_refuses_to_change_or_delete_an_event(event):
     "statement", ["UPDATE core_auditevent SET action = 'rewritten'", "DELETE FROM core_auditevent"]
 )
 def test_the_database_refuses_to_change_or_delete_events_behind_the_orms_back(event, statement):
-    with audit_purge_allowed(False), pytest.raises(DatabaseError), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
+    with (
+        audit_purge_allowed(False),
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
 
     assert AuditEvent.objects.get(pk=event.pk).action == "test.thing"
 
 
 def test_a_nik_in_an_event_is_masked(db):
     event = audit_record(
-        actor=None, action="test.nik", object_repr="Member 5310123456780001", changes={"nik": ["5310123456780001", None]}
+        actor=None,
+        action="test.nik",
+        object_repr="Member 5310123456780001",
+        changes={"nik": ["5310123456780001", None]},
     )
 
     assert event.object_repr == "Member 5310********0001"

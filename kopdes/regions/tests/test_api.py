@@ -35,13 +35,16 @@ def test_a_name_search_within_a_province(client, regions):
     assert all(r["code"].startswith("53.") for r in body["items"])
 
 
-@pytest.mark.parametrize(("url", "status", "code"), [
-    ("/api/v1/regions/99", 404, "unknown_region"),
-    ("/api/v1/regions/12345", 404, "unknown_region"),
-    ("/api/v1/regions/?parent=5x", 400, "invalid_region_code"),
-    ("/api/v1/regions/?level=7", 400, "invalid"),
-    ("/api/v1/regions/?page=0", 422, "validation_error"),
-])
+@pytest.mark.parametrize(
+    ("url", "status", "code"),
+    [
+        ("/api/v1/regions/99", 404, "unknown_region"),
+        ("/api/v1/regions/12345", 404, "unknown_region"),
+        ("/api/v1/regions/?parent=5x", 400, "invalid_region_code"),
+        ("/api/v1/regions/?level=7", 400, "invalid"),
+        ("/api/v1/regions/?page=0", 422, "validation_error"),
+    ],
+)
 def test_bad_region_requests_get_a_clear_4xx_in_the_error_format(client, regions, url, status, code):
     response = client.get(url)
 

@@ -49,7 +49,11 @@ def test_a_region_is_reachable_by_its_undotted_code(client, regions):
 
 @pytest.mark.parametrize(
     ("query", "first"),
-    [("sikka", "Kabupaten Sikka"), ("tenggarong", "Tenggarong"), ("Kab. Kutai Kartanegara", "Kabupaten Kutai Kartanegara")],
+    [
+        ("sikka", "Kabupaten Sikka"),
+        ("tenggarong", "Tenggarong"),
+        ("Kab. Kutai Kartanegara", "Kabupaten Kutai Kartanegara"),
+    ],
 )
 def test_searching_a_place_by_name_puts_the_best_match_first(client, regions, query, first):
     response = client.get(reverse("regions:search"), {"q": query})
@@ -95,7 +99,9 @@ def test_the_picker_offers_the_next_level_after_each_choice(client, regions, dja
 
 def test_the_picker_drops_lower_choices_that_no_longer_fit(client, regions):
     # The province changed to Kalimantan Timur while Sikka was still chosen below it.
-    response = client.get(reverse("regions:picker"), {"name": "r", "r__1": "64", "r__2": "53.07", "r__3": "53.07.01"})
+    response = client.get(
+        reverse("regions:picker"), {"name": "r", "r__1": "64", "r__2": "53.07", "r__3": "53.07.01"}
+    )
 
     levels = response.context["picker"]["levels"]
     assert [lv["selected"] for lv in levels] == ["64", ""]
