@@ -16,6 +16,14 @@ class LoginForm(AuthenticationForm):
         max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "email", "autofocus": True}),
     )
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        # AuthenticationForm copies User.phone's length (16) onto this box; an email or a
+        # phone number typed with spaces ("+62 812-3456-7890") needs more room.
+        self.fields["username"].max_length = 254
+        self.fields["username"].widget.attrs["maxlength"] = "254"
+
     error_messages = {
         "invalid_login": _(
             "The phone number/email or the password is wrong. Note that the password is case-sensitive."

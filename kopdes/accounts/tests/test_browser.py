@@ -21,16 +21,6 @@ ADMIN_PHONE = "+6281100000001"
 ANI_EMAIL = "ani.suryani@contoh.co.id"
 HOME_BUDGET = 100 * 1024
 
-# A known application bug, pinned here so that the tests turn red (XPASS, strict) once fixed:
-# remove the marker then.
-LOGIN_BOX_MAXLENGTH = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "AuthenticationForm.__init__ sets the username box's maxlength to User.phone's max_length "
-        "(16), overriding LoginForm's 254: the browser cuts longer phone forms and emails"
-    ),
-)
-
 
 @pytest.fixture
 def ani(db):
@@ -56,8 +46,8 @@ def _text(message, language: str) -> str:
     "typed",
     [
         "0812-3456-7890",
-        pytest.param("+62 812-3456-7890", marks=LOGIN_BOX_MAXLENGTH),
-        pytest.param(ANI_EMAIL, marks=LOGIN_BOX_MAXLENGTH),
+        "+62 812-3456-7890",
+        ANI_EMAIL,
     ],
 )
 def test_login_with_the_phone_number_in_another_form_on_a_phone(
