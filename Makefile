@@ -60,6 +60,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/mypy kopdes config
 	$(BIN)/python scripts/check_translations.py
 
 format: $(VENV)/.installed-test

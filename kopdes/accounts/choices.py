@@ -39,7 +39,7 @@ ADMIN_RANK = {Role.ADMIN_REGENCY: 1, Role.ADMIN_PROVINCE: 2, Role.ADMIN_NATIONAL
 #   "national": the whole country;
 #   ("region", levels): a region of one of those levels;
 #   ("org", kinds): one organisation of one of those kinds.
-ROLE_SCOPE: dict[str, object] = {
+ROLE_SCOPE: dict[str, str | tuple[str, set]] = {
     Role.BUYER: "none",
     Role.ADMIN_NATIONAL: "national",
     Role.ADMIN_PROVINCE: ("region", {1}),

@@ -92,7 +92,7 @@ def demo_world_load() -> DemoResult:
 
     admin = w.user("+6281100000001", "Admin Nasional Kopdes", None, email="admin@kopdes.test")
     w.grant(admin, Role.ADMIN_NATIONAL)
-    w.login("National admin (also admin@kopdes.test)", admin.phone)
+    w.login("National admin (also admin@kopdes.test)", admin.phone or "")
     for code, phone, name in (
         (NTT, "+6281100000053", "Admin Provinsi NTT"),
         (KALTIM, "+6281100000064", "Admin Provinsi Kalimantan Timur"),
@@ -143,7 +143,7 @@ def demo_world_load() -> DemoResult:
         w.grant(w.user(f"+6281400000{index:03d}", name, home), Role.MEMBER, org=coop)
     w.login(f"Member of {coop.name}", "+6281400000010")
 
-    sikka_village = Region.objects.filter(code__startswith=SIKKA + ".", level=4).order_by("code").first()
+    sikka_village = Region.objects.filter(code__startswith=SIKKA + ".", level=4).order_by("code")[0]
     weavers = w.org(OrgKind.PRODUCER, f"Kelompok Tenun Ikat {sikka_village.name}", sikka_village)
     w.grant(w.user("+6281500000001", "Maria Nona Weni", sikka_village), Role.PRODUCER, org=weavers)
     w.login(f"Producer ({weavers.name})", "+6281500000001")

@@ -21,7 +21,7 @@ class LoginForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         # AuthenticationForm copies User.phone's length (16) onto this box; an email or a
         # phone number typed with spaces ("+62 812-3456-7890") needs more room.
-        self.fields["username"].max_length = 254
+        self.fields["username"].max_length = 254  # type: ignore[attr-defined]
         self.fields["username"].widget.attrs["maxlength"] = "254"
 
     error_messages = {
@@ -80,7 +80,7 @@ class RoleGrantForm(forms.Form):
     def __init__(self, *args, organizations=None, **kwargs):
         super().__init__(*args, **kwargs)
         if organizations is not None:
-            self.fields["organization"].queryset = organizations
+            self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
 
 
 class OrganizationForm(forms.Form):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from .choices import ADMIN_ROLES, OrgKind, Role
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, phone=None, password=None, **fields):
@@ -203,7 +203,7 @@ class RoleAssignment(models.Model):
     @property
     def scope_region_code(self) -> str:
         """The region the scope lies in: the region itself, or the organisation's region."""
-        if self.organization_id:
+        if self.organization is not None:
             return self.organization.region_id
         return self.region_id or ""
 

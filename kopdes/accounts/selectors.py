@@ -106,7 +106,7 @@ def token_get(*, user: User, pk: int) -> ApiToken:
 def audit_list(*, user: User, action: str = "", region: str = "", actor: str = "") -> QuerySet[AuditEvent]:
     """The audit trail of the asking admin's regions (national admins see all of it)."""
     require(user, "audit.view")
-    qs = AuditEvent.objects.filter(region_q(user, "region_code"))
+    qs: QuerySet[AuditEvent] = AuditEvent.objects.filter(region_q(user, "region_code"))
     qs = _region_filter(qs, "region_code", region)
     if action:
         qs = qs.filter(action__startswith=action)

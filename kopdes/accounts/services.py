@@ -165,7 +165,7 @@ def user_set_password(*, actor: User, user: User, password: str) -> User:
 def _validate_scope(role: str, region, organization) -> None:
     scope = ROLE_SCOPE[role]
     message = None
-    if scope == "none" or scope == "national":
+    if isinstance(scope, str):
         if region is not None or organization is not None:
             message = _("This role is not limited to a region or an organisation.")
     elif scope[0] == "region":

@@ -25,6 +25,13 @@ from .forms import (
     TokenForm,
     UserCreateForm,
 )
+from .models import User
+
+
+class AuthedRequest(HttpRequest):
+    """A request behind @login_required: its user is a real account."""
+
+    user: User
 
 
 class LoginView(auth_views.LoginView):
@@ -70,7 +77,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthedRequest) -> HttpResponse:
     require(request.user, "accounts.profile.view")
     token_form = TokenForm(prefix="token")
     password_form = PasswordForm(prefix="pw")
@@ -114,7 +121,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedRequest) -> HttpResponse:
     filters = {
         "query": request.GET.get("q", "").strip()[:100],
         "region": request.GET.get("region", ""),
@@ -131,7 +138,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, "accounts.user.list")
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -147,7 +154,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     target = selectors.user_get(user=request.user, pk=pk)
     organizations = selectors.organization_list(user=request.user) if request.user.pk != target.pk else None
     grant_form = RoleGrantForm(organizations=organizations, prefix="grant")
@@ -186,7 +193,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def organization_list(request: HttpRequest) -> HttpResponse:
+def organization_list(request: AuthedRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -202,7 +209,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthedRequest) -> HttpResponse:
     filters = {
         "action": request.GET.get("action", "").strip()[:64],
         "region": request.GET.get("region", "").strip()[:13],

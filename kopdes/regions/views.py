@@ -33,7 +33,7 @@ def region_search_view(request: HttpRequest) -> HttpResponse:
     require(request.user, "regions.view")
     query = request.GET.get("q", "").strip()[:100]
     results = list(region_search(query=query, limit=30)) if query else []
-    template = "regions/_results.html" if request.htmx else "regions/search.html"
+    template = "regions/_results.html" if request.headers.get("HX-Request") else "regions/search.html"
     return render(request, template, {"query": query, "results": results})
 
 
