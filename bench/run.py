@@ -8,7 +8,7 @@ and written to bench/results/latest.md. Exits 1 when a limit fails, 2 when a ste
 3. Resident memory of every gunicorn worker, sampled during the region-page load.
 4. `make run` in a fresh clone of HEAD (pip without cache) until /healthz answers, then again.
 
-Knobs (environment): BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS,
+Knobs (environment): BENCH_DURATION, BENCH_ROUNDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS,
 BENCH_SKIP_PG, BENCH_SKIP_LOAD, BENCH_SKIP_FRESH, BENCH_FRESH_TIMEOUT, BENCH_PG_URL, BENCH_KEEP.
 See bench/README.md.
 """
@@ -56,7 +56,8 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-DURATION = _env_int("BENCH_DURATION", 15, 1, 120)  # seconds of each measured wrk run
+DURATION = _env_int("BENCH_DURATION", 15, 1, 120)  # seconds of measured load on each page
+ROUNDS = _env_int("BENCH_ROUNDS", 3, 1, 10)  # the pages take turns, DURATION / ROUNDS s each
 WARMUP = _env_int("BENCH_WARMUP", 3, 0, 30)  # seconds of wrk on each page before measuring
 CONNECTIONS = _env_int("BENCH_CONNECTIONS", 32, 1, 256)
 THREADS = _env_int("BENCH_THREADS", 2, 1, 16)
@@ -78,10 +79,28 @@ REGION_PAGES = [
 
 # The environment of every command: this shell's, less whatever would point the app elsewhere.
 _DROPPED = {
-    "DATABASE_URL", "REDIS_URL", "DEBUG", "PORT", "HOST", "BIND", "WEB_CONCURRENCY", "ACCESS_LOG",
-    "SECRET_KEY", "ALLOWED_HOSTS", "STATIC_ROOT", "MEDIA_ROOT", "MEDIA_STORAGE", "LOG_LEVEL",
-    "GUNICORN_TIMEOUT", "PYTHONPATH", "VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS", "MAKELEVEL",
-    "MAKEOVERRIDES", "CACHE_PREFIX",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "PORT",
+    "HOST",
+    "BIND",
+    "WEB_CONCURRENCY",
+    "ACCESS_LOG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "STATIC_ROOT",
+    "MEDIA_ROOT",
+    "MEDIA_STORAGE",
+    "LOG_LEVEL",
+    "GUNICORN_TIMEOUT",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+    "MAKEFLAGS",
+    "MFLAGS",
+    "MAKELEVEL",
+    "MAKEOVERRIDES",
+    "CACHE_PREFIX",
 }
 
 
@@ -117,6 +136,7 @@ class Figure:
 
 
 FIGURES: list[Figure] = []
+STARTING_LOAD = "?"
 PROBLEMS: list[str] = []  # steps that could not run at all
 
 
@@ -124,7 +144,8 @@ def figure(*args, **kwargs) -> Figure:
     fig = Figure(*args, **kwargs)
     FIGURES.append(fig)
     mark = "" if fig.ok is None else f"  [{fig.result}, limit {fig.limit}]"
-    log(f"{fig.section} · {fig.name}: {fig.value}{mark}{'  (' + fig.note + ')' if fig.note else ''}")
+    note = f"  ({fig.note})" if fig.note else ""
+    log(f"{fig.section} · {fig.name}: {fig.value}{mark}{note}")
     return fig
 
 
@@ -148,7 +169,12 @@ def start_group(args: list[str], *, cwd: Path, env: dict[str, str], log_path: Pa
     out = open(log_path, "ab")  # noqa: SIM115 - the child owns it for its whole life
     try:
         proc = subprocess.Popen(
-            args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            args,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     finally:
@@ -190,8 +216,14 @@ def run(args: list[str], *, cwd: Path = ROOT, env: dict[str, str], timeout: floa
     """Run a command to completion; its wall time and output. A non-zero exit raises."""
     started = time.perf_counter()
     done = subprocess.run(
-        args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=timeout, check=False,
+        args,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     elapsed = time.perf_counter() - started
     output = (done.stdout or "") + (done.stderr or "")
@@ -289,6 +321,19 @@ def _proc_table() -> dict[int, tuple[int, int]]:
     return table
 
 
+def _cpu_seconds(pid: int, split: bool = False):
+    """CPU time a process has used so far: user + system, or (user, system); 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            stat = fh.read()
+    except OSError:
+        return (0.0, 0.0) if split else 0.0
+    fields = stat[stat.rfind(")") + 2 :].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    user, system = int(fields[11]) / tick, int(fields[12]) / tick
+    return (user, system) if split else user + system
+
+
 def _cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
@@ -326,8 +371,24 @@ def server_processes(pgid: int) -> dict[str, list[int]]:
     gunicorn = {pid for pid in members if "gunicorn" in _cmdline(pid)}
     masters = [pid for pid in gunicorn if members[pid] not in gunicorn]
     workers = sorted(pid for pid in gunicorn if members[pid] in masters)
-    tasks = sorted(pid for pid in members if re.search(r"manage\.py (db_worker|rqworker)", _cmdline(pid)))
+    task_command = re.compile(r"manage\.py (db_worker|rqworker)")
+    tasks = sorted(pid for pid in members if task_command.search(_cmdline(pid)))
     return {"master": sorted(masters), "workers": workers, "tasks": tasks}
+
+
+def wait_for_workers(pgid: int, timeout: float = 15.0) -> dict[str, list[int]]:
+    """The server's processes once the number of gunicorn workers has held still for 1 s."""
+    deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
+    while True:
+        processes = server_processes(pgid)
+        count = len(processes["workers"])
+        if count != last:
+            last, since = count, time.monotonic()
+        elif count and time.monotonic() - since >= 1.0:
+            return processes
+        if time.monotonic() > deadline:
+            return processes
+        time.sleep(0.2)
 
 
 class MemorySampler:
@@ -338,12 +399,16 @@ class MemorySampler:
         self.rss_kb: dict[int, int] = {}
         self.pss_kb: dict[int, int] = {}
         self.samples = 0
+        self.active = True  # samples are taken only while this is set
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
         deadline = time.monotonic() + 600  # bounded even if never stopped
         while not self._stop.is_set() and time.monotonic() < deadline:
+            if not self.active:
+                self._stop.wait(0.1)
+                continue
             for pid in server_processes(self.pgid)["workers"]:
                 rss, pss = _status_kb(pid, "VmRSS"), _pss_kb(pid)
                 if rss is not None:
@@ -386,8 +451,12 @@ def time_load_regions(label: str, env: dict[str, str]) -> None:
         else:
             ok, note = False, "no summary line in the output"
         figure(
-            "1 load_regions", f"{label}, {run_name}", f"{elapsed:.1f} s",
-            f"≤ {LOAD_REGIONS_LIMIT_S:.0f} s", ok, note,
+            "1 load_regions",
+            f"{label}, {run_name}",
+            f"{elapsed:.1f} s",
+            f"≤ {LOAD_REGIONS_LIMIT_S:.0f} s",
+            ok,
+            note,
         )
 
 
@@ -417,47 +486,117 @@ def bench_load_regions_postgres() -> None:
 
 
 def wrk(url: str, seconds: int) -> dict:
+    """One bounded wrk run with bench/wrk_report.lua: its summary, status codes and quantiles."""
     args = [
-        shutil.which("wrk") or "/usr/bin/wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s",
-        "--timeout", "10s", "--latency", "-s", str(LUA_SCRIPT), url,
+        shutil.which("wrk") or "/usr/bin/wrk",
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA_SCRIPT),
+        url,
     ]
     _, output = run(args, env=clean_env(), timeout=seconds + 60)
     for line in output.splitlines():
         if line.startswith("BENCH_JSON "):
-            data = json.loads(line[len("BENCH_JSON ") :])
-            data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
-            data["non200"] = sum(n for code, n in data["codes"].items() if code != "200")
-            data["socket_errors"] = sum(
-                data["errors"][k] for k in ("connect", "read", "write", "timeout")
-            )
-            return data
+            return json.loads(line[len("BENCH_JSON ") :])
     raise RuntimeError(f"wrk printed no BENCH_JSON line: {output[-1500:]}")
 
 
-def describe(result: dict) -> str:
-    lat = result["latency_us"]
-    return (
-        f"{result['rps']:.0f} req/s · p50 {lat['p50'] / 1000:.1f} ms · p99 {lat['p99'] / 1000:.1f} ms"
-    )
+def _cpu_split(pids: list[int]) -> dict[int, tuple[float, float]]:
+    return {pid: _cpu_seconds(pid, split=True) for pid in pids}
 
 
-def status_note(result: dict) -> tuple[bool, str]:
-    codes = ", ".join(f"{code}×{n}" for code, n in sorted(result["codes"].items()))
-    ok = result["non200"] == 0 and result["socket_errors"] == 0 and result["requests"] > 0
-    note = f"{result['requests']} responses: {codes or 'none'}"
-    if result["socket_errors"]:
-        note += f"; socket errors {result['errors']}"
-    return ok, note
+@dataclass
+class PageLoad:
+    """One page's wrk rounds added up: requests, time, errors, bytes, latency and worker CPU."""
+
+    path: str
+    label: str
+    body_bytes: int = 0  # the page's body as one GET saw it before the load
+    requests: int = 0
+    seconds: float = 0.0
+    bytes: int = 0
+    non2xx3xx: int = 0
+    socket_errors: int = 0
+    cpu_user: float = 0.0
+    cpu_sys: float = 0.0
+    rounds: int = 0
+    weighted: list | None = None  # (latency µs, weight in requests) from every round's quantiles
+    max_loadavg: float = 0.0
+
+    def add(self, data: dict, cpu_user: float, cpu_sys: float) -> None:
+        self.rounds += 1
+        self.requests += int(data["requests"])
+        self.seconds += data["duration_us"] / 1e6
+        self.bytes += int(data["bytes"])
+        self.non2xx3xx += int(data["errors"]["status"])
+        self.socket_errors += sum(int(data["errors"][k]) for k in ("connect", "read", "write", "timeout"))
+        self.cpu_user += cpu_user
+        self.cpu_sys += cpu_sys
+        self.weighted = self.weighted or []
+        previous = 0.0
+        for quantile, value in data["quantiles"]:
+            self.weighted.append((value, data["requests"] * (quantile - previous) / 100))
+            previous = quantile
+        self.max_loadavg = max(self.max_loadavg, os.getloadavg()[0])
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile_ms(self, p: float) -> float:
+        points = sorted(self.weighted or [])
+        total = sum(weight for _, weight in points)
+        seen = 0.0
+        for value, weight in points:
+            seen += weight
+            if seen >= total * p / 100 - 1e-9:
+                return value / 1000
+        return points[-1][0] / 1000 if points else 0.0
+
+    def cpu_ms(self) -> tuple[float, float]:
+        n = self.requests or 1
+        return self.cpu_user * 1000 / n, self.cpu_sys * 1000 / n
+
+    def describe(self) -> str:
+        return (
+            f"{self.rps:.0f} req/s · p50 {self.percentile_ms(50):.1f} ms · "
+            f"p99 {self.percentile_ms(99):.1f} ms"
+        )
+
+    def status(self) -> tuple[bool, str]:
+        """All 200? wrk counts non-2xx/3xx answers; a 3xx or an error page would show in the
+        bytes per response, which must be the 200 body plus headers (under 2 KiB of them)."""
+        user, system = self.cpu_ms()
+        per_response = self.bytes / self.requests if self.requests else 0.0
+        sizes_ok = self.body_bytes <= per_response <= self.body_bytes + 2048
+        ok = self.requests > 0 and not self.non2xx3xx and not self.socket_errors and sizes_ok
+        note = (
+            f"{self.requests} responses, {self.non2xx3xx} non-2xx/3xx, {per_response:.0f} bytes "
+            f"each (body {self.body_bytes}) in {self.rounds} rounds, {self.seconds:.0f} s; "
+            f"worker CPU {user + system:.2f} ms/request ({user:.2f} user + {system:.2f} system); "
+            f"max load average {self.max_loadavg:.1f}"
+        )
+        if self.socket_errors:
+            note += f"; {self.socket_errors} socket errors or timeouts"
+        if not sizes_ok:
+            note += "; bytes per response do not match the 200 page"
+        return ok, note
 
 
-def check_page(base: str, path: str, prefix: str | None) -> str:
+def check_page(base: str, path: str, prefix: str | None) -> tuple[int, str]:
+    """One GET: it must answer 200 itself (no redirect); the body's size and what it lists."""
     status, body = http_get(base + path, timeout=10)
     if status != 200:
         raise RuntimeError(f"GET {path} answered {status}, not 200")
+    size = len(body.encode())
     if prefix is None:
-        return ""
+        return size, ""
     children = set(re.findall(rf'href="/wilayah/({re.escape(prefix)}\.[0-9.]+)/"', body))
-    return f"{len(children)} child regions listed, {len(body.encode()) // 1024} KiB"
+    return size, f"{len(children)} child regions listed, {size / 1024:.1f} KiB"
 
 
 def bench_load() -> None:
@@ -474,41 +613,69 @@ def bench_load() -> None:
         env["PORT"] = str(port)
         base = f"http://{HOST}:{port}"
         server_log = var / "serve.log"
-        proc = start_group([str(ROOT / "scripts" / "serve")], cwd=ROOT, env=env, log_path=server_log)
+        serve = [str(ROOT / "scripts" / "serve")]
+        proc = start_group(serve, cwd=ROOT, env=env, log_path=server_log)
         try:
             if wait_for_200(base + "/healthz", proc, timeout=60) is None:
                 raise RuntimeError(f"scripts/serve did not answer /healthz: {tail(server_log)}")
-            processes = server_processes(proc.pid)
+            processes = wait_for_workers(proc.pid)
             if not processes["workers"]:
                 raise RuntimeError("no gunicorn workers found under scripts/serve")
             log(
                 f"serving on {base}: gunicorn master {processes['master']}, "
                 f"{len(processes['workers'])} workers, task worker {processes['tasks']}"
             )
-            pages = {FLOOR_URL: check_page(base, FLOOR_URL, None)}
-            for path, _, prefix in REGION_PAGES:
-                pages[path] = check_page(base, path, prefix)
+            pages = [(FLOOR_URL, "floor", None), *REGION_PAGES]
+            checked = {path: check_page(base, path, prefix) for path, _, prefix in pages}
+            notes = {path: note for path, (_, note) in checked.items()}
+            floor, *regions = (PageLoad(path, label, checked[path][0]) for path, label, _ in pages)
             if WARMUP:
-                for path in [FLOOR_URL, *(p for p, _, _ in REGION_PAGES)]:
-                    wrk(base + path, WARMUP)
-            floor = wrk(base + FLOOR_URL, DURATION)
-            ok, note = status_note(floor)
-            figure("2 load", f"floor `{FLOOR_URL}`", describe(floor), "all 200", ok, note)
-
-            region_results = []
+                for page in (floor, *regions):
+                    wrk(base + page.path, WARMUP)
+            # Rounds interleave the pages, so a change in the machine's other load during the
+            # run weighs on the floor and the region pages alike and the ratio stays fair.
+            seconds = max(DURATION // ROUNDS, 1)
             with MemorySampler(proc.pid) as sampler:
-                for path, label, _ in REGION_PAGES:
-                    result = wrk(base + path, DURATION)
-                    region_results.append((path, label, result))
-            for path, label, result in region_results:
-                ok, note = status_note(result)
-                figure("2 load", f"`{path}` ({label})", describe(result), "all 200", ok,
-                       f"{pages[path]}; {note}")
-            for path, label, result in region_results:
-                ratio = result["rps"] / floor["rps"] if floor["rps"] else 0.0
+                for number in range(ROUNDS):
+                    for page in (floor, *regions):
+                        sampler.active = page is not floor
+                        workers = server_processes(proc.pid)["workers"]
+                        before = _cpu_split(workers)
+                        data = wrk(base + page.path, seconds)
+                        after = _cpu_split(workers)
+                        sampler.active = False
+                        # Workers recycled mid-round (max_requests) are missed: a lower bound.
+                        user = sum(max(after[p][0] - before[p][0], 0.0) for p in workers)
+                        system = sum(max(after[p][1] - before[p][1], 0.0) for p in workers)
+                        page.add(data, user, system)
+                    log(
+                        f"round {number + 1}/{ROUNDS}: "
+                        + ", ".join(f"{p.path} {p.rps:.0f} req/s" for p in (floor, *regions))
+                    )
+
+            for path, _, prefix in pages:  # still 200 after the load
+                check_page(base, path, prefix)
+            ok, note = floor.status()
+            figure("2 load", f"floor `{FLOOR_URL}`", floor.describe(), "all 200", ok, note)
+            for page in regions:
+                ok, note = page.status()
                 figure(
-                    "2 load", f"`{path}` / floor req/s", f"{ratio:.0%}", f"≥ {RATIO_LIMIT:.0%}",
-                    ratio >= RATIO_LIMIT, f"{result['rps']:.0f} / {floor['rps']:.0f} req/s ({label})",
+                    "2 load",
+                    f"`{page.path}` ({page.label})",
+                    page.describe(),
+                    "all 200",
+                    ok,
+                    f"{notes[page.path]}; {note}",
+                )
+            for page in regions:
+                ratio = page.rps / floor.rps if floor.rps else 0.0
+                figure(
+                    "2 load",
+                    f"`{page.path}` / floor req/s",
+                    f"{ratio:.0%}",
+                    f"≥ {RATIO_LIMIT:.0%}",
+                    ratio >= RATIO_LIMIT,
+                    f"{page.rps:.0f} / {floor.rps:.0f} req/s ({page.label})",
                 )
 
             if not sampler.rss_kb:
@@ -517,13 +684,23 @@ def bench_load() -> None:
             per_worker = ", ".join(f"{kb / 1024:.0f}" for _, kb in sorted(sampler.rss_kb.items()))
             pss = max(sampler.pss_kb.values(), default=0) / 1024
             figure(
-                "3 memory", "max VmRSS of a gunicorn worker", f"{worst:.0f} MB",
-                f"≤ {WORKER_RSS_LIMIT_MB:.0f} MB", worst <= WORKER_RSS_LIMIT_MB,
+                "3 memory",
+                "max VmRSS of a gunicorn worker",
+                f"{worst:.0f} MB",
+                f"≤ {WORKER_RSS_LIMIT_MB:.0f} MB",
+                worst <= WORKER_RSS_LIMIT_MB,
                 f"{len(sampler.rss_kb)} workers seen, {sampler.samples} samples during the region "
-                f"loads; per worker MB: {per_worker}; max PSS {pss:.0f} MB",
+                f"loads; per worker MB: {per_worker}; max PSS {pss:.0f} MB; "
+                f"master {_rss_mb(processes['master'])} MB, task worker "
+                f"{_rss_mb(processes['tasks'])} MB at the end",
             )
         finally:
             stop_group(proc)
+
+
+def _rss_mb(pids: list[int]) -> str:
+    values = [_status_kb(pid, "VmRSS") for pid in pids]
+    return "/".join(f"{v / 1024:.0f}" for v in values if v is not None) or "?"
 
 
 # --- 4. make run on a fresh clone ---------------------------------------------------------------
@@ -546,13 +723,21 @@ def time_make_run(clone: Path, label: str, env: dict[str, str]) -> None:
     if waited is None:
         state = f"exited {proc.returncode}" if proc.returncode is not None else "still starting"
         figure(
-            "4 make run", label, f"no 200 after {elapsed:.0f} s ({state})",
-            f"≤ {FRESH_RUN_LIMIT_S:.0f} s", False, tail(log_path, 600).replace("\n", " ⏎ "),
+            "4 make run",
+            label,
+            f"no 200 after {elapsed:.0f} s ({state})",
+            f"≤ {FRESH_RUN_LIMIT_S:.0f} s",
+            False,
+            tail(log_path, 600).replace("\n", " ⏎ "),
         )
         return
     figure(
-        "4 make run", label, f"{waited:.1f} s", f"≤ {FRESH_RUN_LIMIT_S:.0f} s",
-        waited <= FRESH_RUN_LIMIT_S, f"port {port}, log {log_path.name}",
+        "4 make run",
+        label,
+        f"{waited:.1f} s",
+        f"≤ {FRESH_RUN_LIMIT_S:.0f} s",
+        waited <= FRESH_RUN_LIMIT_S,
+        f"port {port}, log {log_path.name}",
     )
 
 
@@ -566,8 +751,14 @@ def bench_fresh_clone() -> None:
         time_make_run(clone, "second `make run`, same clone → /healthz 200", env)
         _, dirty = run(["git", "status", "--porcelain"], cwd=clone, env=clean_env(), timeout=30)
         if dirty.strip():
-            figure("4 make run", "clone left clean by make run", "no", "clean", False,
-                   dirty.strip().replace("\n", ", ")[:300])
+            figure(
+                "4 make run",
+                "clone left clean by make run",
+                "no",
+                "clean",
+                False,
+                dirty.strip().replace("\n", ", ")[:300],
+            )
 
 
 # --- Report -------------------------------------------------------------------------------------
@@ -601,9 +792,10 @@ def report(started: dt.datetime, seconds: float) -> str:
         "",
         f"- date: {started.strftime('%Y-%m-%d %H:%M:%S %z')} ({seconds:.0f} s)",
         f"- machine: {machine()}; Python {platform.python_version()}; commit {head.strip()}",
-        f"- load: wrk {THREADS} threads, {CONNECTIONS} connections, {DURATION} s per page after "
-        f"{WARMUP} s warm-up, loopback to scripts/serve (gunicorn from config/gunicorn.conf.py, "
-        "DEBUG=0, SQLite)",
+        f"- load: wrk {THREADS} threads, {CONNECTIONS} connections, {DURATION} s per page in "
+        f"{ROUNDS} interleaved rounds after {WARMUP} s warm-up, loopback to scripts/serve "
+        "(gunicorn from config/gunicorn.conf.py, DEBUG=0, SQLite)",
+        f"- load average when the run started: {STARTING_LOAD}",
         f"- overall: **{'FAIL' if failed or PROBLEMS else 'PASS'}** "
         f"({len(FIGURES) - len(failed)} of {len(FIGURES)} figures pass)",
         "",
@@ -633,6 +825,8 @@ def main() -> int:
     if not (shutil.which("wrk") or Path("/usr/bin/wrk").exists()):
         print("bench: wrk is missing; `make system-deps` installs it", file=sys.stderr)
         return 2
+    global STARTING_LOAD
+    STARTING_LOAD = " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1/5/15 min)"
     started, clock = dt.datetime.now().astimezone(), time.perf_counter()
     try:
         step("1 load_regions (SQLite)", bench_load_regions_sqlite)
