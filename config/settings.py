@@ -123,7 +123,6 @@ VAR_DIR = Path(env("KOPDES_VAR_DIR", str(BASE_DIR / "var")))
 DEFAULT_SQLITE_URL = f"sqlite:///{VAR_DIR / 'kopdes.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", DEFAULT_SQLITE_URL), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers and one writer work at once; FULL keeps every commit durable.
         "init_command": (

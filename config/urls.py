@@ -1,5 +1,4 @@
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from .api import api
 
@@ -10,7 +9,6 @@ handler500 = "kopdes.core.views.error_500"
 
 urlpatterns = [
     path("", include("kopdes.core.urls")),
-    path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("wilayah/", include("kopdes.regions.urls")),
     path("", include("kopdes.accounts.urls")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from kopdes.core.errors import NotFound
@@ -34,11 +35,18 @@ def region_children(*, parent: Region | None) -> QuerySet[Region]:
     return qs.filter(parent=parent) if parent else qs.filter(level=1)
 
 
-def region_ancestors(*, region: Region) -> list[Region]:
-    codes = region.ancestor_codes()
-    if not codes:
-        return []
-    return list(Region.objects.filter(code__in=codes).only("code", "name", "level").order_by("code"))
+def region_ancestors(*, region: Region) -> QuerySet[Region]:
+    return (
+        Region.objects.filter(code__in=region.ancestor_codes()).only("code", "name", "level").order_by("code")
+    )
+
+
+TREE_VERSION_KEY = "regions:tree-version"
+
+
+def tree_version() -> int:
+    """Changes whenever load_regions changes the tree: part of every cached region fragment's key."""
+    return cache.get(TREE_VERSION_KEY, 0)
 
 
 def region_search(

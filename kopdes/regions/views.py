@@ -7,23 +7,26 @@ from django.views.decorators.http import require_GET
 from kopdes.core.policies import require
 
 from .forms import picked_code, picker_context
-from .selectors import region_ancestors, region_children, region_get, region_search
+from .selectors import region_ancestors, region_children, region_get, region_search, tree_version
 
 
 @require_GET
 def region_index(request: HttpRequest) -> HttpResponse:
     require(request.user, "regions.view")
-    return render(request, "regions/detail.html", {"region": None, "children": region_children(parent=None)})
+    context = {"region": None, "children": region_children(parent=None), "page_key": f"-:{tree_version()}"}
+    return render(request, "regions/detail.html", context)
 
 
 @require_GET
 def region_detail(request: HttpRequest, code: str) -> HttpResponse:
     region = region_get(code=code)
     require(request.user, "regions.view", region)
+    # Lazy querysets: a cached page body never runs them.
     context = {
         "region": region,
         "ancestors": region_ancestors(region=region),
         "children": region_children(parent=region),
+        "page_key": f"{region.code}:{tree_version()}",
     }
     return render(request, "regions/detail.html", context)
 

@@ -113,3 +113,36 @@ def test_the_picker_stops_at_its_deepest_level(client, regions):
     )
 
     assert [lv["level"] for lv in response.context["picker"]["levels"]] == [1, 2]
+
+
+def test_a_region_page_body_is_served_from_the_cache_on_the_next_visit(
+    client, regions, django_assert_max_num_queries
+):
+    client.get(reverse("regions:detail", args=["53"]))
+
+    with django_assert_max_num_queries(1):  # the region itself, for the 404 check and the policy
+        response = client.get(reverse("regions:detail", args=["53"]))
+
+    assert "Kabupaten Sikka" in response.content.decode()
+
+
+def test_reloading_the_tree_with_changes_drops_the_cached_pages(
+    client, regions, django_capture_on_commit_callbacks
+):
+    from kopdes.regions.models import Region
+    from kopdes.regions.services import regions_load
+
+    client.get(reverse("regions:detail", args=["53"]))
+    Region.objects.filter(code="53.07").update(name="Kabupaten Lama")
+    with django_capture_on_commit_callbacks(execute=True):
+        regions_load()  # repairs the name and bumps the tree version
+
+    assert "Kabupaten Sikka" in client.get(reverse("regions:detail", args=["53"])).content.decode()
+
+
+def test_the_language_switch_is_a_link_and_needs_no_csrf_token(client, regions):
+    response = client.get("/bahasa/en/?next=/wilayah/53/")
+
+    assert response.status_code == 302 and response.url == "/wilayah/53/"
+    assert "Regions of Indonesia" in client.get(reverse("regions:index")).content.decode()
+    assert client.get("/bahasa/id/?next=https://evil.example/").url == "/"
