@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.urls import reverse
 from django_stubs_ext import StrOrPromise
@@ -26,5 +27,10 @@ def register(item: NavItem) -> None:
         _items.sort(key=lambda i: i.order)
 
 
+@lru_cache(maxsize=128)
+def _url(name: str) -> str:
+    return reverse(name)
+
+
 def items_for(user) -> list[tuple[str, str]]:
-    return [(str(item.label), reverse(item.url_name)) for item in _items if item.visible(user)]
+    return [(str(item.label), _url(item.url_name)) for item in _items if item.visible(user)]

@@ -11,11 +11,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .policies import record_denial, require
+from .visitor_cache import cache_for_visitors
 
 logger = logging.getLogger(__name__)
 
 
 @require_GET
+@cache_for_visitors(action="core.home.view", key=lambda: "home")
 def home(request: HttpRequest) -> HttpResponse:
     require(request.user, "core.home.view")
     return render(request, "core/home.html")

@@ -5,12 +5,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from kopdes.core.policies import require
+from kopdes.core.visitor_cache import cache_for_visitors
 
 from .forms import picked_code, picker_context
 from .selectors import region_ancestors, region_children, region_get, region_search, tree_version
 
 
 @require_GET
+@cache_for_visitors(action="regions.view", key=lambda: f"regions:-:{tree_version()}")
 def region_index(request: HttpRequest) -> HttpResponse:
     require(request.user, "regions.view")
     context = {"region": None, "children": region_children(parent=None), "page_key": f"-:{tree_version()}"}
@@ -18,6 +20,7 @@ def region_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_for_visitors(action="regions.view", key=lambda code: f"regions:{code}:{tree_version()}")
 def region_detail(request: HttpRequest, code: str) -> HttpResponse:
     region = region_get(code=code)
     require(request.user, "regions.view", region)

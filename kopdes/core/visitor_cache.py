@@ -1,0 +1,56 @@
+"""Whole-page cache for visitors who are not logged in.
+
+A public page (home, region browse) is the same for every anonymous visitor in a language, so
+its HTML is kept in the cache and served without rendering; logged-in users, htmx requests,
+query strings and anything that sets a cookie always get a fresh render. The policy layer is
+still asked on every request, hit or miss. See docs/adr/0008-fast-public-pages.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
+
+from .policies import require
+
+
+def _cacheable(request: HttpRequest) -> bool:
+    return (
+        request.method == "GET"
+        and not request.GET
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+        and not request.headers.get("HX-Request")
+    )
+
+
+def cache_for_visitors(*, action: str, key: Callable[..., str], timeout: int = 3600):
+    """Serve the view's 200 answers to anonymous visitors from the cache, under `key(...)`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if not _cacheable(request):
+                return view(request, *args, **kwargs)
+            require(request.user, action)
+            cache_key = f"page:{get_language()}:{key(*args, **kwargs)}"
+            hit = cache.get(cache_key)
+            if hit is not None:
+                content, content_type = hit
+                response = HttpResponse(content, content_type=content_type)
+                patch_vary_headers(response, ("Cookie",))
+                return response
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.cookies and not response.streaming:
+                cache.set(cache_key, (response.content, response["Content-Type"]), timeout)
+            return response
+
+        return wrapped
+
+    return decorator
