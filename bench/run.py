@@ -75,7 +75,11 @@ FLOOR_URL = "/ping"
 REGION_PAGES = [
     ("/wilayah/53/", "NTT province", "53"),
     ("/wilayah/64.02/", "Kutai Kartanegara", "64.02"),
+    # A query string bypasses the visitors' whole-page cache: the page is rendered on every
+    # request (with its cached body fragment), as it is for a logged-in user. Informational.
+    ("/wilayah/53/?tampil=1", "NTT province, rendered each time", "53"),
 ]
+UNLIMITED = {"/wilayah/53/?tampil=1"}
 
 # The environment of every command: this shell's, less whatever would point the app elsewhere.
 _DROPPED = {
@@ -669,12 +673,13 @@ def bench_load() -> None:
                 )
             for page in regions:
                 ratio = page.rps / floor.rps if floor.rps else 0.0
+                limited = page.path not in UNLIMITED
                 figure(
                     "2 load",
                     f"`{page.path}` / floor req/s",
                     f"{ratio:.0%}",
-                    f"≥ {RATIO_LIMIT:.0%}",
-                    ratio >= RATIO_LIMIT,
+                    f"≥ {RATIO_LIMIT:.0%}" if limited else "—",
+                    (ratio >= RATIO_LIMIT) if limited else None,
                     f"{page.rps:.0f} / {floor.rps:.0f} req/s ({page.label})",
                 )
 

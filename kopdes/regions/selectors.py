@@ -18,10 +18,14 @@ _LIST_FIELDS = ("code", "name", "level", "kind", "postal_code", "child_count", "
 
 def region_get(*, code: str) -> Region:
     normal = normalize_code(code)
-    region = Region.objects.filter(code=normal).first() if normal else None
-    if region is None:
-        raise NotFound(_unknown_message(code), code="unknown_region")
-    return region
+    try:
+        return Region.objects.get(code=normal) if normal else _missing(code)
+    except Region.DoesNotExist:
+        return _missing(code)
+
+
+def _missing(code: str):
+    raise NotFound(_unknown_message(code), code="unknown_region")
 
 
 def _unknown_message(code: str):

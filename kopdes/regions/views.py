@@ -24,11 +24,11 @@ def region_index(request: HttpRequest) -> HttpResponse:
 def region_detail(request: HttpRequest, code: str) -> HttpResponse:
     region = region_get(code=code)
     require(request.user, "regions.view", region)
-    # Lazy querysets: a cached page body never runs them.
+    # Callables, which the template calls only when the cached body is missing.
     context = {
         "region": region,
-        "ancestors": region_ancestors(region=region),
-        "children": region_children(parent=region),
+        "ancestors": lambda: region_ancestors(region=region),
+        "children": lambda: region_children(parent=region),
         "page_key": f"{region.code}:{tree_version()}",
     }
     return render(request, "regions/detail.html", context)
