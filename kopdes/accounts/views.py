@@ -156,7 +156,11 @@ def user_create(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     target = selectors.user_get(user=request.user, pk=pk)
-    organizations = selectors.organization_list(user=request.user) if request.user.pk != target.pk else None
+    # The organisations offered are those of the person's own regency: a national list would be
+    # tens of thousands of options. (The API takes any organisation id in the admin's region.)
+    organizations = None
+    if request.user.pk != target.pk and target.region_id:
+        organizations = selectors.organization_list(user=request.user, region=target.region_id[:5])
     grant_form = RoleGrantForm(organizations=organizations, prefix="grant")
     if request.method == "POST":
         action = request.POST.get("action")

@@ -188,3 +188,22 @@ def test_navigation_shows_admin_pages_to_admins_only(client, sikka_admin, region
 
     assert reverse("accounts:users") in admin_home
     assert reverse("accounts:users") not in buyer_home
+
+
+def test_the_grant_form_offers_the_organisations_of_the_persons_regency(client, regions):
+    admin = person(Role.ADMIN_PROVINCE, region="64", scope="64")
+    target = person(region="64.02.06.1001")
+    nearby = OrganizationFactory(region=Region.objects.get(code="64.02.06.1001"))
+    elsewhere = OrganizationFactory(region=Region.objects.get(code="64.01.01.2009"))
+    client.force_login(admin)
+
+    offered = client.get(reverse("accounts:user_detail", args=[target.pk])).context["grant_form"]
+    response = client.post(
+        reverse("accounts:user_detail", args=[target.pk]),
+        {"action": "grant", "grant-role": Role.BENDAHARA, "grant-organization": nearby.pk},
+    )
+
+    choices = set(offered.fields["organization"].queryset)
+    assert nearby in choices and elsewhere not in choices
+    assert response.status_code == 302
+    assert RoleAssignment.objects.filter(user=target, role=Role.BENDAHARA, organization=nearby).exists()
