@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from kopdes.accounts.api import router as accounts_router
 from kopdes.accounts.api_auth import API_AUTH
+from kopdes.cooperatives.api import router as cooperatives_router
 from kopdes.core.api import install_error_handlers
 from kopdes.regions.api import router as regions_router
 
@@ -22,3 +23,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/regions", regions_router)
 api.add_router("/", accounts_router)
+api.add_router("/cooperatives", cooperatives_router)

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "kopdes.core",
     "kopdes.regions",
     "kopdes.accounts",
+    "kopdes.cooperatives",
 ]
 
 MIDDLEWARE = [

@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("wilayah/", include("kopdes.regions.urls")),
     path("", include("kopdes.accounts.urls")),
+    path("", include("kopdes.cooperatives.urls")),
 ]

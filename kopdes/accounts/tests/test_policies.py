@@ -143,4 +143,9 @@ def test_every_registered_action_answers_for_an_anonymous_visitor():
     # No rule may crash on a visitor who is not logged in (the object is irrelevant here).
     public = {a for a in registered_actions() if can(AnonymousUser(), a, None)}
 
-    assert public == {"core.home.view", "regions.view"}
+    assert public == {
+        "core.home.view",
+        "regions.view",
+        "cooperatives.coverage.view",
+        "cooperatives.microsite.view",
+    }

@@ -1,0 +1,3 @@
+"""URLs of the imports pages (see urls.py)."""
+
+urlpatterns: list = []

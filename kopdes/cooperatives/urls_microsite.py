@@ -1,0 +1,3 @@
+"""URLs of the microsite pages (see urls.py)."""
+
+urlpatterns: list = []

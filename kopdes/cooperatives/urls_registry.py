@@ -1,0 +1,3 @@
+"""URLs of the registry pages (see urls.py)."""
+
+urlpatterns: list = []
