@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kopdes.accounts.choices import Role
+from kopdes.accounts.choices import OFFICER_ROLES, Role
 from kopdes.accounts.models import RoleAssignment, User
 from kopdes.regions.models import Region
 
 from . import services
 from .choices import SEVEN_UNITS, STAGE_ORDER, Scheme, UnitStatus
-from .models import Cooperative, Member, Officer
+from .models import Cooperative, Officer
 
 KUKAR = "64.02"
 START = dt.date(2025, 8, 4)
@@ -75,7 +75,7 @@ def _flagship(admin: User) -> int:
     if coop is None:
         return 0
     for assignment in RoleAssignment.objects.filter(
-        organization=coop.organization, revoked_at__isnull=True, role__in=[p for p in STAGE_POSITIONS]
+        organization=coop.organization, revoked_at__isnull=True, role__in=OFFICER_ROLES
     ).select_related("user"):
         if not Officer.objects.filter(role_assignment=assignment).exists():
             # The people demo granted these roles already; the officer record points at them.
@@ -121,6 +121,3 @@ def _flagship(admin: User) -> int:
             user=people[index].user if index < len(people) else None,
         )
     return len(names)
-
-
-STAGE_POSITIONS = (Role.KETUA, Role.WAKIL_KETUA, Role.SEKRETARIS, Role.BENDAHARA, Role.PENGAWAS)
