@@ -72,3 +72,18 @@ def test_nik_masking_shows_only_the_frame():
 
 def test_diff_lists_only_changed_fields():
     assert diff({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4}) == {"b": [2, 3], "c": [None, 4]}
+
+
+def test_a_nik_in_a_log_message_is_masked(caplog):
+    import logging
+
+    from kopdes.core.logging import MaskNikFilter
+
+    logger = logging.getLogger("kopdes.test.nik")
+    logger.addFilter(MaskNikFilter())
+    with caplog.at_level(logging.INFO, logger="kopdes.test.nik"):
+        logger.info("searched %s", "5310123456780001")
+        logger.info("member 5310123456780002 added")
+
+    assert "5310123456780001" not in caplog.text and "5310123456780002" not in caplog.text
+    assert "5310********0001" in caplog.text
