@@ -12,5 +12,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 max_requests = 50000  # recycle workers now and then, bounding any slow leak
 max_requests_jitter = 5000
 accesslog = os.environ.get("ACCESS_LOG", "-") or None
+# The path without its query string: a search for a member by NIK must not land in a log.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
+
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
