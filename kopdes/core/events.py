@@ -27,3 +27,8 @@ def subscribe(event: str) -> Callable[[Handler], Handler]:
 def publish(event: str, **payload: Any) -> None:
     for handler in list(_handlers.get(event, ())):
         handler(**payload)
+
+
+def unsubscribe(event: str, fn: Handler) -> None:
+    if fn in _handlers.get(event, []):
+        _handlers[event].remove(fn)
