@@ -18,7 +18,7 @@ from kopdes.regions.models import Region
 def test_the_demo_builds_every_kukar_cooperative_once(regions):
     demo_world_load()
 
-    first, _ = demo_cooperatives_load()
+    demo_cooperatives_load()
     second, _ = demo_cooperatives_load()
 
     assert Cooperative.objects.filter(village__code__startswith="64.02.").count() == 237
@@ -53,5 +53,6 @@ def test_services_announce_what_changed_for_the_read_models(regions, announced):
     created = announced[0]
     assert created["village_code"] == "64.02.06.1001" and created["before"] == {}
     assert created["after"]["cooperatives"] == 1 and created["after"]["stage:none"] == 1
+    coop.refresh_from_db()
     assert announced[-1]["after"] == cooperative_measures(cooperative=coop)
     assert announced[-1]["after"]["stage:sosialisasi"] == 1
