@@ -214,6 +214,15 @@ def role_grant(
     return assignment
 
 
+def role_ensure(*, actor: User | None, user: User, role: str, region=None, organization=None) -> RoleAssignment:
+    """The person's active assignment of this role in this scope, granted now if they lack it."""
+    scope = RoleAssignment(user=user, role=role, region=region, organization=organization).compute_scope_key()
+    existing = RoleAssignment.objects.filter(
+        user=user, role=role, scope_key=scope, revoked_at__isnull=True
+    ).first()
+    return existing or role_grant(actor=actor, user=user, role=role, region=region, organization=organization)
+
+
 @transaction.atomic
 def role_revoke(*, actor: User | None, assignment: RoleAssignment) -> RoleAssignment:
     """End a role assignment. The row stays, with who ended it and when."""

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kopdes.accounts.choices import OrgKind
-from kopdes.accounts.services import organization_create, role_grant, role_revoke
+from kopdes.accounts.services import organization_create, role_ensure, role_revoke
 from kopdes.core.audit import audit_record, diff
 from kopdes.core.errors import Conflict, DomainError
 from kopdes.core.events import publish
@@ -370,7 +370,7 @@ def officer_appoint(
     ).exists():
         raise Conflict(_("This person already holds this position."), code="duplicate_officer")
     # The role follows from the appointment the actor may make; the grant itself is the system's.
-    assignment = role_grant(actor=None, user=user, role=position, organization=cooperative.organization)
+    assignment = role_ensure(actor=None, user=user, role=position, organization=cooperative.organization)
     officer = Officer.objects.create(
         cooperative=cooperative,
         user=user,
