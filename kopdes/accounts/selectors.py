@@ -113,3 +113,15 @@ def audit_list(*, user: User, action: str = "", region: str = "", actor: str = "
     if actor:
         qs = qs.filter(actor_label__icontains=actor)
     return qs.order_by("-at", "-id")
+
+
+def user_by_phone(*, phone: str) -> User | None:
+    """The active account whose login is this phone number (any common form), if there is one.
+
+    For forms that link a known person (an officer, a member) once the asker's own right to
+    make that link has been checked.
+    """
+    key = login_key(phone)
+    if not key or "@" in key:
+        return None
+    return User.objects.filter(phone=key, is_active=True).first()

@@ -214,7 +214,9 @@ def role_grant(
     return assignment
 
 
-def role_ensure(*, actor: User | None, user: User, role: str, region=None, organization=None) -> RoleAssignment:
+def role_ensure(
+    *, actor: User | None, user: User, role: str, region=None, organization=None
+) -> RoleAssignment:
     """The person's active assignment of this role in this scope, granted now if they lack it."""
     scope = RoleAssignment(user=user, role=role, region=region, organization=organization).compute_scope_key()
     existing = RoleAssignment.objects.filter(

@@ -7,9 +7,24 @@ class CooperativesConfig(AppConfig):
     verbose_name = "Cooperatives"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from kopdes.accounts.choices import Role
+        from kopdes.accounts.scopes import has_role
         from kopdes.core import demo
+        from kopdes.core.nav import NavItem, register
+        from kopdes.core.policies import can
 
         from . import policies  # noqa: F401  (registers the rules)
         from .demo import demo_cooperatives_load
 
         demo.register(20, "cooperatives", demo_cooperatives_load)
+
+        def may_list(user) -> bool:
+            return can(user, "cooperatives.list")
+
+        def is_member(user) -> bool:
+            return has_role(user, Role.MEMBER)
+
+        register(NavItem(_("Cooperatives"), "cooperatives:list", may_list, order=20))
+        register(NavItem(_("My memberships"), "cooperatives:my_memberships", is_member, order=21))

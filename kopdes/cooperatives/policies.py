@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kopdes.accounts.choices import OFFICER_ROLES, Role
-from kopdes.accounts.scopes import administers, has_role, org_ids
+from kopdes.accounts.scopes import admin_prefixes, administers, has_role, org_ids
 from kopdes.core.policies import rule
 from kopdes.regions.codes import within
 
@@ -55,7 +55,15 @@ def may_view(user, coop) -> bool:
 
 @rule("cooperatives.create")
 def may_create(user, village) -> bool:
-    return _authenticated(user) and village is not None and administers(user, village.code)
+    """`village` is where the cooperative will be; None asks "may this user register any?"."""
+    if not _authenticated(user):
+        return False
+    return administers(user, village.code) if village is not None else bool(admin_prefixes(user))
+
+
+@rule("cooperatives.memberships.own")
+def may_see_own_memberships(user, _obj) -> bool:
+    return _authenticated(user)
 
 
 @rule("cooperatives.update")

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kopdes.accounts.choices import OrgKind
+from kopdes.accounts.choices import OrgKind, Role
 from kopdes.accounts.services import organization_create, role_ensure, role_revoke
 from kopdes.core.audit import audit_record, diff
 from kopdes.core.errors import Conflict, DomainError
@@ -77,6 +77,8 @@ def _clean_identity(fields: dict[str, Any]) -> dict[str, Any]:
         clean["phone"] = v.clean_phone(clean["phone"] or "")
     if "nib" in clean:
         clean["nib"] = v.clean_nib(clean["nib"] or "")
+    if "email" in clean:
+        clean["email"] = v.clean_email(clean["email"] or "")
     if "qris_payload" in clean:
         clean["qris_payload"] = v.clean_qris(clean["qris_payload"] or "")
     if "latitude" in clean or "longitude" in clean:
@@ -193,7 +195,8 @@ def cooperative_update(*, actor, cooperative: Cooperative, **fields: Any) -> Coo
     return cooperative
 
 
-def _next_stage(cooperative: Cooperative) -> str | None:
+def next_stage(cooperative: Cooperative) -> str | None:
+    """The stage that may be recorded now, or None while one awaits verification or all are done."""
     if not cooperative.stage:
         return Stage.SOSIALISASI
     if cooperative.stage_status == StageStatus.SENT_BACK:
@@ -225,7 +228,7 @@ def stage_record(
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     require(actor, "cooperatives.stage.record", record)
-    expected = _next_stage(cooperative)
+    expected = next_stage(cooperative)
     if stage not in STAGE_ORDER:
         raise v.invalid("stage", _("Unknown stage."))
     if expected is None:
@@ -242,11 +245,19 @@ def stage_record(
         raise DomainError(message, code="stage_order", fields={"stage": [message]})
     if happened_on > timezone.localdate():
         raise v.invalid("happened_on", _("The date cannot be in the future."))
-    last = cooperative.stage_records.filter(status=StageStatus.VERIFIED).order_by("-recorded_at").first()
+    # Compared with the stage just before this one (after a rollback, later ones no longer count).
+    previous = STAGE_ORDER[stage_index(stage) - 1] if stage_index(stage) else None
+    last = (
+        cooperative.stage_records.filter(status=StageStatus.VERIFIED, stage=previous)
+        .order_by("-recorded_at")
+        .first()
+        if previous
+        else None
+    )
     if last and happened_on < last.happened_on:
         raise v.invalid("happened_on", _("The date cannot be before the previous stage."))
     if evidence is not None:
-        record.evidence = evidence
+        record.evidence = v.clean_evidence(evidence)
     record.save()
     measures = cooperative_measures(cooperative=cooperative)
     cooperative.stage, cooperative.stage_status = stage, StageStatus.SUBMITTED
@@ -445,6 +456,9 @@ def member_add(
         )
     measures = cooperative_measures(cooperative=cooperative)
     member = Member.objects.create(cooperative=cooperative, joined_on=joined_on, user=user, **fields)
+    if user is not None:
+        # The member's account gets the member role, so they find their own record.
+        role_ensure(actor=None, user=user, role=Role.MEMBER, organization=cooperative.organization)
     audit_record(
         actor=actor,
         action="cooperatives.member.add",

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from lokal import is_valid_nik, parse_npwp, parse_phone, parse_qris
 
@@ -69,3 +72,37 @@ def clean_coordinates(latitude, longitude) -> tuple:
     if not (-12 <= float(latitude) <= 7 and 94 <= float(longitude) <= 142):
         raise invalid("latitude", _("This point is outside Indonesia."))
     return latitude, longitude
+
+
+MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
+# What an evidence file may be, told by its first bytes (the name alone proves nothing).
+EVIDENCE_SIGNATURES = {b"%PDF-": "pdf", b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
+
+
+def clean_evidence(upload, field: str = "evidence"):
+    """A PDF, JPEG or PNG of at most 5 MB, renamed so that its extension follows its content."""
+    if not upload:
+        return None
+    if upload.size > MAX_EVIDENCE_BYTES:
+        raise invalid(field, _("The file is larger than 5 MB."))
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    extension = next((ext for magic, ext in EVIDENCE_SIGNATURES.items() if head.startswith(magic)), None)
+    if extension is None:
+        raise invalid(field, _("Upload a PDF, JPEG or PNG file."))
+    # Served as what it is: a "PDF" named page.html would otherwise be served as a web page.
+    stem = slugify(str(upload.name).rsplit(".", 1)[0])[:60] or "evidence"
+    upload.name = f"{stem}.{extension}"
+    return upload
+
+
+def clean_email(raw: str, field: str = "email") -> str:
+    email = (raw or "").strip().lower()
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise invalid(field, _("Enter a valid email address.")) from None
+    return email

@@ -23,6 +23,9 @@ class NotFound(DomainError):
     status = 404
     code = "not_found"
 
+    def __init__(self, message=None, **kwargs):
+        super().__init__(message or _("Not found."), **kwargs)
+
 
 class Conflict(DomainError):
     status = 409
