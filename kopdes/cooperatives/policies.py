@@ -148,6 +148,20 @@ def may_import_members(user, coop) -> bool:
     return may_manage_members(user, coop)
 
 
+@rule("cooperatives.import.view")
+def may_view_import(user, job) -> bool:
+    """An import's pages and error sheet: its creator (while still allowed there), admins of its region."""
+    if not _authenticated(user):
+        return False
+    if administers(user, job.audit_region_code):
+        return True
+    if job.created_by_id != user.pk:
+        return False
+    if job.cooperative_id:
+        return may_import_members(user, job.cooperative)
+    return may_import_cooperatives(user, job.region)
+
+
 @rule("cooperatives.coverage.view")
 def may_view_coverage(user, _region) -> bool:
     # Coverage is counts per region with no personal data: public, for transparency.
