@@ -23,6 +23,7 @@ setup: $(VENV)/.installed-run
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py load_regions
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py rebuild_rollups
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -5,7 +5,9 @@ from ninja import NinjaAPI
 from kopdes.accounts.api import router as accounts_router
 from kopdes.accounts.api_auth import API_AUTH
 from kopdes.cooperatives.api import router as cooperatives_router
+from kopdes.cooperatives.api_imports import router as imports_router
 from kopdes.core.api import install_error_handlers
+from kopdes.monitoring.api import router as coverage_router
 from kopdes.regions.api import router as regions_router
 
 api = NinjaAPI(
@@ -24,3 +26,5 @@ install_error_handlers(api)
 api.add_router("/regions", regions_router)
 api.add_router("/", accounts_router)
 api.add_router("/cooperatives", cooperatives_router)
+api.add_router("/imports", imports_router)
+api.add_router("/coverage", coverage_router)

@@ -13,4 +13,5 @@ urlpatterns = [
     path("wilayah/", include("kopdes.regions.urls")),
     path("", include("kopdes.accounts.urls")),
     path("", include("kopdes.cooperatives.urls")),
+    path("", include("kopdes.monitoring.urls")),
 ]

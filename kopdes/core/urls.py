@@ -8,4 +8,5 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
     path("bahasa/<str:code>/", views.switch_language, name="language"),
+    path("media/<path:path>", views.public_media, name="media"),
 ]

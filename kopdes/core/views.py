@@ -4,12 +4,13 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .panels import panels_for
 from .policies import record_denial, require
 from .visitor_cache import cache_for_visitors
 
@@ -20,7 +21,8 @@ logger = logging.getLogger(__name__)
 @cache_for_visitors(action="core.home.view", key=lambda: "home")
 def home(request: HttpRequest) -> HttpResponse:
     require(request.user, "core.home.view")
-    return render(request, "core/home.html")
+    panels = panels_for(request.user) if request.user.is_authenticated else []
+    return render(request, "core/home.html", {"panels": panels})
 
 
 @require_GET
@@ -43,6 +45,29 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
             samesite="Lax",
             secure=request.is_secure(),
         )
+    return response
+
+
+# Uploads that are public by nature (photos shown on public pages). Anything else under
+# MEDIA_ROOT (evidence, imports) is only ever served through a view that checks the policy.
+PUBLIC_MEDIA_PREFIXES = ("cooperatives/photos/", "cooperatives/units/")
+
+
+@require_GET
+def public_media(request: HttpRequest, path: str) -> FileResponse:
+    """Serve a public upload from the file system (with object storage, MEDIA_URL points there)."""
+    require(request.user, "core.home.view")
+    if ".." in path.split("/") or not path.startswith(PUBLIC_MEDIA_PREFIXES):
+        raise Http404
+    from django.core.files.storage import default_storage
+
+    try:
+        handle = default_storage.open(path, "rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = FileResponse(handle)
+    response["Cache-Control"] = "public, max-age=2592000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -72,3 +72,17 @@ def test_the_api_docs_use_assets_served_by_the_app(client, db):
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn." not in html
     assert client.get("/api/v1/openapi.json").json()["info"]["title"] == "Kopdes API"
+
+
+def test_public_photos_are_served_and_private_uploads_are_not(client, db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "cooperatives" / "photos").mkdir(parents=True)
+    (tmp_path / "cooperatives" / "photos" / "a.jpg").write_bytes(b"\xff\xd8\xff photo")
+    (tmp_path / "cooperatives" / "evidence").mkdir(parents=True)
+    (tmp_path / "cooperatives" / "evidence" / "deed.pdf").write_bytes(b"%PDF- secret")
+
+    photo = client.get("/media/cooperatives/photos/a.jpg")
+
+    assert photo.status_code == 200 and b"".join(photo.streaming_content) == b"\xff\xd8\xff photo"
+    assert client.get("/media/cooperatives/evidence/deed.pdf").status_code == 404
+    assert client.get("/media/cooperatives/photos/../evidence/deed.pdf").status_code == 404

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""The coverage page at national scale: a cooperative in every one of the 83,762 villages.
+
+For SQLite (a temporary KOPDES_VAR_DIR) and PostgreSQL (a new database `kopdes_covbench_<pid>`,
+dropped afterwards), in a child process each, so that each gets its own settings:
+  1. migrate, collect the static files, load the regions;
+  2. bulk-create an organisation, a cooperative (schemes and stages varied) and its village row
+     for every village, operating units for every tenth and members for every fifth (bench data:
+     straight into the tables, not through the services), then `manage.py rebuild_rollups`;
+  3. ask the coverage page of the nation, a province (53) and a regency (64.02) through Django's
+     test Client in-process with DEBUG off, and report the median of 20 requests' server time
+     and the queries one request runs.
+
+Prints lines like `coverage_nation_sqlite_ms=7.9 queries=2`. Exits 1 when a page takes more than
+50 ms or runs more than 10 queries, 2 when a step could not run.
+
+    .venv/bin/python bench/coverage_bench.py            # both databases
+    BENCH_SKIP_PG=1 .venv/bin/python bench/coverage_bench.py
+    BENCH_PG_URL=postgresql://postgres@127.0.0.1:5432 (the default; trust authentication)
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+LIMIT_MS = 50.0
+LIMIT_QUERIES = 10
+REQUESTS = 20
+PAGES = [("nation", "/cakupan/"), ("province", "/cakupan/53/"), ("regency", "/cakupan/64.02/")]
+# Informational: the same pages for a logged-in national admin (session, user and roles added).
+LOGGED_IN = [
+    ("nation_logged_in", "/cakupan/"),
+    ("district_logged_in", "/cakupan/64.02.06/"),
+    ("village_logged_in", "/cakupan/64.02.06.1001/"),
+    ("without_regency_logged_in", "/cakupan/64.02/tanpa-koperasi/"),
+    ("excel_nation", "/cakupan/excel"),
+]
+
+# Whatever would point the application elsewhere is dropped from the children's environment.
+_DROPPED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "LOG_LEVEL"}
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _DROPPED and not key.startswith(("KOPDES_", "DJANGO_"))
+    }
+    env.update(DEBUG="0", LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="config.settings", **extra)
+    return env
+
+
+# --- The child: one database -------------------------------------------------------------------
+
+
+def _raw_insert(model, fields: list[str], rows: list[tuple]) -> None:
+    """Plain rows straight into a model's table (COPY on PostgreSQL): every other column gets its
+    default. Model instances and bulk_create would cost several times as long."""
+    from django.db import connection
+    from django.utils import timezone
+
+    now = timezone.now()
+    quote = connection.ops.quote_name
+    rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in fields]
+    constants = []
+    for field in rest:
+        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        value = now if auto else field.get_default()  # "" for a blank text field, None when nullable
+        constants.append(field.get_db_prep_save(value, connection))
+    columns = [model._meta.get_field(name).column for name in fields] + [f.column for f in rest]
+    table, names = quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
+    full = [(*row, *constants) for row in rows]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in full:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+            for start in range(0, len(full), 10_000):
+                cursor.executemany(sql, full[start : start + 10_000])
+
+
+def _load_cooperatives() -> int:
+    """A cooperative in every village, straight into the tables (bench data, no services)."""
+    from django.db import transaction
+
+    from kopdes.accounts.choices import OrgKind
+    from kopdes.accounts.models import Organization
+    from kopdes.cooperatives.choices import SEVEN_UNITS, STAGE_ORDER, Scheme, UnitStatus
+    from kopdes.cooperatives.models import BusinessUnit, Cooperative, CooperativeVillage, Member
+    from kopdes.regions.models import Region
+
+    villages = list(Region.objects.filter(level=4).order_by("code").values_list("code", "name", "kind"))
+    names = {
+        code: f"Koperasi {'Kelurahan' if kind == 'kelurahan' else 'Desa'} Merah Putih {name}"
+        for code, name, kind in villages
+    }
+    schemes = list(Scheme.values)
+    stages = ["", *STAGE_ORDER]
+    with transaction.atomic():
+        _raw_insert(
+            Organization,
+            ["kind", "name", "region"],
+            [(OrgKind.COOPERATIVE.value, names[c], c) for c, *_ in villages],
+        )
+        org_of = dict(
+            Organization.objects.filter(kind=OrgKind.COOPERATIVE).order_by().values_list("region_id", "id")
+        )
+        rows = []
+        for index, (code, *_) in enumerate(villages):
+            stage = stages[index % len(stages)]
+            status = ("verified" if index % 3 else "submitted") if stage else ""
+            rows.append(
+                (
+                    org_of[code],
+                    code,
+                    names[code],
+                    code.replace(".", ""),
+                    schemes[index % len(schemes)],
+                    stage,
+                    status,
+                )
+            )
+        _raw_insert(
+            Cooperative, ["organization", "village", "name", "slug", "scheme", "stage", "stage_status"], rows
+        )
+        coop_of = dict(Cooperative.objects.order_by().values_list("village_id", "id"))
+        _raw_insert(
+            CooperativeVillage,
+            ["cooperative", "village", "is_seat"],
+            [(coop_of[c], c, True) for c, *_ in villages],
+        )
+        _raw_insert(
+            BusinessUnit,
+            ["cooperative", "kind", "status"],
+            [
+                (coop_of[c], kind, UnitStatus.OPERATING.value)
+                for c, *_ in villages[::10]
+                for kind in SEVEN_UNITS
+            ],
+        )
+        _raw_insert(
+            Member,
+            ["cooperative", "nik", "full_name", "village", "joined_on"],
+            [
+                (coop_of[c], f"640206010190{serial % 10000:04d}", "Anggota", c, "2026-01-05")
+                for index, (c, *_) in enumerate(villages[::5])
+                for serial in (2 * index, 2 * index + 1)
+            ],
+        )
+    return len(villages)
+
+
+def _measure(client, url: str) -> tuple[float, int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm: templates compiled, connection open
+    times = []
+    for _ in range(REQUESTS):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return statistics.median(times), len(queries), response.status_code
+
+
+def run_child(label: str) -> int:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+
+    from kopdes.accounts.choices import Role
+    from kopdes.accounts.models import User
+    from kopdes.accounts.services import role_grant
+    from kopdes.monitoring.selectors import coverage_get
+    from kopdes.regions.services import regions_load
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # the manifest the pages link with
+    regions_load()
+    print(f"setup_{label}_s={time.perf_counter() - started:.1f}", flush=True)
+
+    started = time.perf_counter()
+    count = _load_cooperatives()
+    print(f"bulk_cooperatives_{label}_s={time.perf_counter() - started:.1f} cooperatives={count}", flush=True)
+
+    started = time.perf_counter()
+    call_command("rebuild_rollups", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    print(f"rebuild_rollups_{label}_s={time.perf_counter() - started:.2f}", flush=True)
+    started = time.perf_counter()
+    call_command("rebuild_rollups", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    print(
+        f"rebuild_rollups_again_{label}_s={time.perf_counter() - started:.2f} (nothing to change)", flush=True
+    )
+
+    nation = coverage_get(user=None, code="")
+    if nation.total.covered != count or nation.total.value("cooperatives") != count:
+        print(f"FAIL coverage says {nation.total.covered} villages covered, expected {count}", flush=True)
+        return 1
+
+    failed = False
+    client = Client()
+    for name, url in PAGES:
+        ms, queries, _status = _measure(client, url)
+        ok = ms <= LIMIT_MS and queries <= LIMIT_QUERIES
+        failed |= not ok
+        mark = "" if ok else f"  FAIL (limit {LIMIT_MS:.0f} ms, {LIMIT_QUERIES} queries)"
+        print(f"coverage_{name}_{label}_ms={ms:.1f} queries={queries}{mark}", flush=True)
+
+    admin = User.objects.create(full_name="Bench admin", phone="+6281100009999")
+    role_grant(actor=None, user=admin, role=Role.ADMIN_NATIONAL)
+    client.force_login(admin)
+    for name, url in LOGGED_IN:
+        ms, queries, _status = _measure(client, url)
+        print(f"coverage_{name}_{label}_ms={ms:.1f} queries={queries} (informational)", flush=True)
+    return 1 if failed else 0
+
+
+# --- The parent: both databases ------------------------------------------------------------------
+
+
+def spawn(label: str, env: dict[str, str]) -> int:
+    print(f"== {label}", flush=True)
+    proc = subprocess.run(
+        [str(PYTHON), __file__, "--child", label], cwd=ROOT, env=env, timeout=1800, check=False
+    )
+    return proc.returncode
+
+
+def main() -> int:
+    worst = 0
+    with tempfile.TemporaryDirectory(prefix="kopdes-covbench-") as var:
+        code = spawn("sqlite", child_env(KOPDES_VAR_DIR=var))
+        worst = max(worst, code)
+    if os.environ.get("BENCH_SKIP_PG", "").lower() not in {"1", "true", "yes"}:
+        import psycopg
+
+        name = f"kopdes_covbench_{os.getpid()}"
+        admin = f"{PG_URL}/postgres"
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            with tempfile.TemporaryDirectory(prefix="kopdes-covbench-pg-") as var:
+                code = spawn("postgresql", child_env(KOPDES_VAR_DIR=var, DATABASE_URL=f"{PG_URL}/{name}"))
+                worst = max(worst, code)
+        finally:
+            with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print("coverage bench: " + ("PASS" if worst == 0 else "FAIL"), flush=True)
+    return 0 if worst == 0 else (1 if worst == 1 else 2)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        sys.path.insert(0, str(ROOT))
+        try:
+            sys.exit(run_child(sys.argv[2]))
+        except Exception:
+            import traceback
+
+            traceback.print_exc()
+            sys.exit(2)
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""What coverage counts, and in which order the pages, the export and the API show it.
+
+The measures are those of `kopdes.cooperatives.selectors.cooperative_measures` (the payload of
+the "cooperatives.changed" event); a region's value is the sum over the cooperatives seated in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from kopdes.cooperatives.choices import STAGE_ORDER, Scheme
+
+SCHEMES: list[str] = list(Scheme.values)
+# "none": registered, no formation stage recorded yet.
+STAGES: list[str] = ["none", *STAGE_ORDER]
+
+SCHEME_LABELS: dict[str, StrOrPromise] = {
+    "new": _("New"),
+    "develop": _("Develop"),
+    "revitalize": _("Revitalise"),
+}
+STAGE_LABELS: dict[str, StrOrPromise] = {
+    "none": _("Not started"),
+    "sosialisasi": _("Socialisation"),
+    "musdesus": _("Musdesus"),
+    "rapat_pendirian": _("Founding meeting"),
+    "akta_notaris": _("Notarial deed"),
+    "badan_hukum": _("Legal entity (AHU)"),
+    "nib": _("NIB"),
+    "operasional": _("Operating"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # a measure, or "villages" (from the region tree) or "percent" (computed)
+    label: StrOrPromise
+    group: StrOrPromise = ""
+
+
+BY_SCHEME = _("By scheme")
+BY_STAGE = _("By stage")
+
+COLUMNS: list[Column] = [
+    Column("villages", _("Villages")),
+    Column("villages_covered", _("With a cooperative")),
+    Column("percent", _("% covered")),
+    Column("cooperatives", _("Cooperatives")),
+    *[Column(f"scheme:{s}", SCHEME_LABELS[s], BY_SCHEME) for s in SCHEMES],
+    *[Column(f"stage:{s}", STAGE_LABELS[s], BY_STAGE) for s in STAGES],
+    Column("legal_entity", _("Legal entity")),
+    Column("members_active", _("Active members")),
+    Column("units_operating", _("Units operating")),
+    Column("seven_units_operating", _("All seven units operating")),
+]
+
+# Every measure a RegionStat row may hold, in display order.
+MEASURES: list[str] = [c.key for c in COLUMNS if c.key not in ("villages", "percent")]
+
+
+def codes_up(code: str) -> list[str]:
+    """A region's code and every code above it, the nation ("") first: 53.07 -> ["", "53", "53.07"]."""
+    if not code:
+        return [""]
+    parts = code.split(".")
+    return ["", *(".".join(parts[:i]) for i in range(1, len(parts) + 1))]
+
+
+def parent_code(code: str) -> str:
+    """53.07.01 -> 53.07; 53 -> "" (the nation)."""
+    return code.rpartition(".")[0]
