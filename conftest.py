@@ -11,6 +11,11 @@ from django.core.cache import cache
 
 from kopdes.core.sqlite import audit_purge_allowed
 
+# The browser fixtures (one Chromium per session, phone-sized pages) are shared by every
+# browser test; declared here once so that pytest starts a single Playwright.
+pytest.register_assert_rewrite("kopdes.core.tests.browser")
+pytest_plugins = ["kopdes.core.tests.browser"]
+
 
 def pytest_collection_modifyitems(items):
     # Browser tests flush the database when they end (they need a live server); run them last

@@ -8,11 +8,7 @@ from django.utils import translation
 from kopdes.accounts.forms import LoginForm
 from kopdes.accounts.models import User
 from kopdes.accounts.services import role_grant, user_register
-from kopdes.core.tests import browser as shared
 from kopdes.core.tests.browser import horizontal_overflow, load_measured, log_in, screenshot
-
-# The shared browser fixtures, used by name below.
-browser, route_guard, phone_page = shared.browser, shared.route_guard, shared.phone_page
 
 pytestmark = pytest.mark.browser
 

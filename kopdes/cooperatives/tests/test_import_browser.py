@@ -9,12 +9,8 @@ from kopdes.accounts.tests.factories import PASSWORD, person
 from kopdes.cooperatives import services
 from kopdes.cooperatives.models import ImportJob, Member
 from kopdes.cooperatives.tasks import import_run
-from kopdes.core.tests import browser as shared
 from kopdes.core.tests.browser import horizontal_overflow, log_in, screenshot
 from kopdes.regions.models import Region
-
-# The shared browser fixtures, used by name below.
-browser, route_guard, phone_page = shared.browser, shared.route_guard, shared.phone_page
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,6 @@ from kopdes.accounts.choices import Role
 from kopdes.accounts.tests.factories import person
 from kopdes.cooperatives import media, services
 from kopdes.cooperatives.choices import Position, Stage, UnitKind, UnitStatus
-from kopdes.core.tests import browser as shared
 from kopdes.core.tests.browser import horizontal_overflow, load_measured, screenshot
 from kopdes.regions.models import Region
 
@@ -214,7 +213,6 @@ def test_a_change_reaches_visitors_when_the_cached_page_expires(client, coop, ad
 
 # --- On a phone -----------------------------------------------------------------------------
 
-browser, route_guard, phone_page = shared.browser, shared.route_guard, shared.phone_page
 # Everything, the frame's shared (and browser-cached) stylesheet and htmx included, as for the home page.
 PAGE_BUDGET = 100 * 1024
 # What is the microsite's own: its HTML and the QR code.
