@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Scheme(models.TextChoices):
@@ -77,7 +78,7 @@ class UnitStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
     PREPARING_LAND = "preparing_land", _("Preparing land")
     BUILDING = "building", _("Building")
-    OPERATING = "operating", _("Operating")
+    OPERATING = "operating", pgettext_lazy("unit status", "Operating")
     STOPPED = "stopped", _("Stopped")
 
 

@@ -47,7 +47,7 @@ BY_STAGE = _("By stage")
 COLUMNS: list[Column] = [
     Column("villages", _("Villages")),
     Column("villages_covered", _("With a cooperative")),
-    Column("percent", _("% covered")),
+    Column("percent", _("Covered (%)")),
     Column("cooperatives", _("Cooperatives")),
     *[Column(f"scheme:{s}", SCHEME_LABELS[s], BY_SCHEME) for s in SCHEMES],
     *[Column(f"stage:{s}", STAGE_LABELS[s], BY_STAGE) for s in STAGES],

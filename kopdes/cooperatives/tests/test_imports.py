@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import path, reverse
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from kopdes.accounts.choices import Role
@@ -27,6 +28,15 @@ from kopdes.core.errors import DomainError
 from kopdes.core.models import AuditEvent
 from kopdes.core.policies import PolicyDenied
 from kopdes.regions.models import Region
+
+
+@pytest.fixture(autouse=True)
+def _in_english(client):
+    # These tests read the English messages; the interface defaults to Indonesian.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield
+
 
 JAHAB = "64.02.06.1001"  # a kelurahan in Tenggarong, Kutai Kartanegara
 LOA_IPUH = "64.02.06.1002"

@@ -10,6 +10,7 @@ import segno
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from PIL import Image
 
 from kopdes.accounts.choices import Role
@@ -18,6 +19,15 @@ from kopdes.cooperatives import media, services
 from kopdes.cooperatives.choices import Position, Stage, UnitKind, UnitStatus
 from kopdes.core.tests.browser import horizontal_overflow, load_measured, screenshot
 from kopdes.regions.models import Region
+
+
+@pytest.fixture(autouse=True)
+def _in_english(client):
+    # These tests read the English messages; the interface defaults to Indonesian.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield
+
 
 VILLAGE = "64.02.06.1001"
 NIK = "6402064101900001"
