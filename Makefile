@@ -73,9 +73,14 @@ messages: $(VENV)/.installed-test system-deps
 	cd kopdes && ../$(BIN)/python ../manage.py makemessages -l id -l en --no-obsolete --no-location
 	cd kopdes && ../$(BIN)/python ../manage.py compilemessages -v0
 
-## bench: load_regions timing, wrk against gunicorn (floor vs region page), worker memory
+## bench: load_regions, wrk against gunicorn (floor vs region pages), worker memory, fresh make run;
+##        10,000-member XLSX import; coverage pages with a cooperative in all 83,762 villages
 bench: $(VENV)/.installed-test system-deps
-	$(BIN)/python bench/run.py
+	@rc=0; \
+	$(BIN)/python bench/run.py || rc=1; \
+	$(BIN)/python bench/import_bench.py | tee bench/results/import.txt || rc=1; \
+	$(BIN)/python bench/coverage_bench.py | tee bench/results/coverage.txt || rc=1; \
+	exit $$rc
 
 clean:
 	rm -rf $(VENV) var/static
