@@ -18,6 +18,7 @@ from kopdes.regions.models import Region
 
 from . import validators
 from .choices import MemberStatus, Position, Scheme, Stage, UnitKind, UnitStatus
+from .services import IDENTITY_FIELDS
 
 
 class DateInput(forms.DateInput):
@@ -137,27 +138,8 @@ class IdentityForm(forms.Form):
         return {name: self.cleaned_data[name] for name in self.fields if name in IDENTITY_FORM_FIELDS}
 
 
-IDENTITY_FORM_FIELDS = (
-    "name",
-    "scheme",
-    "registration_number",
-    "deed_number",
-    "deed_date",
-    "ahu_number",
-    "ahu_date",
-    "nib",
-    "npwp",
-    "bank_name",
-    "bank_account_number",
-    "bank_account_name",
-    "address",
-    "latitude",
-    "longitude",
-    "phone",
-    "email",
-    "qris_payload",
-    "description",
-)
+# The identity fields the registry forms edit: exactly those the service accepts.
+IDENTITY_FORM_FIELDS = IDENTITY_FIELDS
 
 
 class CooperativeCreateForm(IdentityForm):
