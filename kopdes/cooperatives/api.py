@@ -17,6 +17,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from kopdes.accounts.identifiers import login_key
+from kopdes.accounts.selectors import user_by_phone
 from kopdes.core.errors import DomainError, NotFound
 from kopdes.core.policies import require
 from kopdes.regions.models import Region
@@ -247,6 +248,9 @@ class MemberIn(Schema):
     phone: str = Field("", max_length=30)
     village_code: str | None = None
     joined_on: date
+    # The phone number of the member's own Kopdes account, if they have one: links it, so the
+    # member sees their record (GET /cooperatives/my-memberships).
+    account_phone: str | None = Field(None, max_length=30)
 
 
 class MemberPatch(Schema):
@@ -255,6 +259,7 @@ class MemberPatch(Schema):
     village_code: str | None = None
     status: MemberStatus | None = None
     status_changed_on: date | None = None
+    account_phone: str | None = Field(None, max_length=30)
 
 
 class PhotoOut(Schema):
@@ -546,8 +551,17 @@ def add_member(request, cooperative_id: int, payload: MemberIn):
         phone=payload.phone,
         village=village,
         joined_on=payload.joined_on,
+        user=_account(payload.account_phone) if payload.account_phone else None,
     )
     return Status(201, member)
+
+
+def _account(phone: str):
+    user = user_by_phone(phone=phone)
+    if user is None:
+        message = _("No account has this phone number: the person registers first, then is linked.")
+        raise DomainError(message, code="unknown_account", fields={"account_phone": [message]})
+    return user
 
 
 @router.get("/members/{member_id}", response=MemberOut)
@@ -563,6 +577,9 @@ def update_member(request, member_id: int, payload: MemberPatch):
         code = fields.pop("village_code")
         if code:
             fields["village"] = _village_or_error(code, "village_code")
+    if "account_phone" in fields:
+        phone = fields.pop("account_phone")
+        fields["user"] = _account(phone) if phone else None
     for key in ("full_name", "phone"):
         if key in fields and fields[key] is None:
             fields[key] = ""

@@ -474,7 +474,7 @@ def member_update(*, actor, member: Member, **fields: Any) -> Member:
     """Change a member's name, phone, village or status (active, resigned, deceased)."""
     cooperative = member.cooperative
     require(actor, "cooperatives.member.manage", cooperative)
-    allowed = {"full_name", "phone", "village", "status", "status_changed_on"}
+    allowed = {"full_name", "phone", "village", "status", "status_changed_on", "user"}
     if set(fields) - allowed:
         raise DomainError(
             _("These fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(set(fields) - allowed))}
@@ -493,6 +493,8 @@ def member_update(*, actor, member: Member, **fields: Any) -> Member:
     for key, value in fields.items():
         setattr(member, key, value)
     member.save()
+    if fields.get("user") is not None:
+        role_ensure(actor=None, user=fields["user"], role=Role.MEMBER, organization=cooperative.organization)
     changes = diff(before, {k: str(getattr(member, k)) for k in fields})
     if changes:
         audit_record(actor=actor, action="cooperatives.member.update", obj=member, changes=changes)

@@ -958,3 +958,36 @@ def test_an_id_that_is_not_a_number_gets_the_api_error_format(api, kukar_admin):
     error = error_of(api("get", "/jahab", kukar_admin), 422, "validation_error")
 
     assert "cooperative_id" in error["fields"]
+
+
+def test_a_member_is_linked_to_their_account_and_then_sees_their_own_record(api, coop, ketua):
+    ani = person(phone="+6281255550009", full_name="Ani")
+    body = {"nik": NIKS[2], "full_name": "Ani", "joined_on": "2025-08-01", "account_phone": "0812 5555 0009"}
+
+    created = api("post", f"/{coop.pk}/members", ketua, body)
+    own = api("get", "/my-memberships", ani)
+
+    assert created.status_code == 201, created.content
+    assert [m["id"] for m in own.json()] == [created.json()["id"]]
+    assert Role.MEMBER in {a.role for a in ani.active_roles()}
+
+
+def test_linking_a_member_to_an_unknown_account_is_a_clear_400_and_saves_nothing(api, coop, ketua):
+    body = {"nik": NIKS[2], "full_name": "Ani", "joined_on": "2025-08-01", "account_phone": "0812 9999 0000"}
+
+    error = error_of(api("post", f"/{coop.pk}/members", ketua, body), 400, "unknown_account")
+
+    assert error["fields"]["account_phone"]
+    assert not Member.objects.filter(nik=NIKS[2]).exists()
+
+
+def test_an_existing_member_is_linked_to_an_account_through_patch(api, coop, ketua):
+    member = api(
+        "post", f"/{coop.pk}/members", ketua, {"nik": NIKS[2], "full_name": "Ani", "joined_on": "2025-08-01"}
+    )
+    ani = person(phone="+6281255550009", full_name="Ani")
+
+    linked = api("patch", f"/members/{member.json()['id']}", ketua, {"account_phone": "+62 812 5555 0009"})
+
+    assert linked.status_code == 200, linked.content
+    assert Member.objects.get(pk=member.json()["id"]).user == ani
