@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from collections import Counter
+
+from django.db.models import Count, OuterRef, Q, QuerySet
 from django_stubs_ext import StrOrPromise
 
 from kopdes.accounts.choices import OFFICER_ROLES, Role
@@ -12,7 +14,7 @@ from kopdes.core.policies import require
 from kopdes.regions.codes import normalize_code
 
 from .choices import SEVEN_UNITS, MemberStatus, UnitStatus
-from .models import BusinessUnit, Cooperative, Member, StageRecord
+from .models import BusinessUnit, Cooperative, CooperativeVillage, Member, StageRecord
 
 
 def cooperative_measures(*, cooperative: Cooperative) -> dict[str, int]:
@@ -155,3 +157,85 @@ def seven_units(*, cooperative: Cooperative) -> list[tuple[str, StrOrPromise, bo
 def member_counts(*, cooperative: Cooperative) -> dict[str, int]:
     rows = cooperative.members.values("status").annotate(n=Count("id"))
     return {row["status"]: row["n"] for row in rows}
+
+
+# --- For the coverage read model (kopdes.monitoring) -----------------------------------------
+
+
+def coverage_facts() -> dict[str, dict[str, int]]:
+    """Each seat village's coverage facts (the measures of `cooperative_measures`), summed over
+    the cooperatives seated there, from four aggregate queries: never one per cooperative."""
+    villages = dict(
+        CooperativeVillage.objects.order_by()
+        .values("cooperative_id")
+        .annotate(n=Count("id"))
+        .values_list("cooperative_id", "n")
+    )
+    members = dict(
+        Member.objects.filter(status=MemberStatus.ACTIVE)
+        .order_by()
+        .values("cooperative_id")
+        .annotate(n=Count("id"))
+        .values_list("cooperative_id", "n")
+    )
+    units = {
+        row[0]: (row[1], row[2])
+        for row in BusinessUnit.objects.filter(status=UnitStatus.OPERATING)
+        .order_by()
+        .values("cooperative_id")
+        .annotate(n=Count("id"), seven=Count("kind", distinct=True, filter=Q(kind__in=SEVEN_UNITS)))
+        .values_list("cooperative_id", "n", "seven")
+    }
+    legal: dict[tuple[str, str], bool] = {}
+    keys: dict[str, str] = {}  # "new" -> "scheme:new": one string per value, not one per row
+    seven = len(SEVEN_UNITS)
+    result: dict[str, dict[str, int]] = {}
+    rows = Cooperative.objects.order_by().values_list("id", "village_id", "scheme", "stage", "stage_status")
+    for pk, village, scheme, stage, status in rows.iterator(chunk_size=10_000):
+        if (stage, status) not in legal:
+            # The same rule the registry applies to one cooperative (Cooperative.has_legal_entity).
+            legal[stage, status] = Cooperative(stage=stage, stage_status=status).has_legal_entity
+            keys.setdefault(stage, f"stage:{stage or 'none'}")
+        if scheme not in keys:
+            keys[scheme] = f"scheme:{scheme}"
+        counts = {"cooperatives": 1, "villages_covered": villages.get(pk, 0), keys[scheme]: 1, keys[stage]: 1}
+        if legal[stage, status]:
+            counts["legal_entity"] = 1
+        if pk in members:
+            counts["members_active"] = members[pk]
+        if pk in units:
+            counts["units_operating"], n_seven = units[pk]
+            if n_seven == seven:
+                counts["seven_units_operating"] = 1
+        if village in result:  # a second cooperative seated in one village: the data says so, count it
+            counts = Counter(result[village]) + Counter(counts)
+        result[village] = counts
+    return result
+
+
+def village_cooperative_links(*, village_codes: list[str]) -> QuerySet[CooperativeVillage]:
+    """The cooperative serving each of these villages (one query: the unique index on the village,
+    the cooperative joined), with only the fields a coverage page shows."""
+    q = Q(village_id=village_codes[0]) if len(village_codes) == 1 else Q(village_id__in=village_codes)
+    # (An empty list: `__in` with nothing, which Django answers without a query.)
+    return (
+        CooperativeVillage.objects.filter(q)
+        .select_related("cooperative")
+        .only(
+            "village_id",
+            "is_seat",
+            "cooperative__id",
+            "cooperative__name",
+            "cooperative__slug",
+            "cooperative__scheme",
+            "cooperative__stage",
+            "cooperative__stage_status",
+            "cooperative__village_id",
+        )
+    )
+
+
+def villages_served(*, village: str | OuterRef) -> QuerySet[CooperativeVillage]:
+    """Links of a cooperative to a village; with `OuterRef("code")`, the subquery of an
+    `Exists` (anti-)join from regions: "villages a cooperative serves"."""
+    return CooperativeVillage.objects.filter(village_id=village)

@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from kopdes.accounts.choices import Role
-from kopdes.cooperatives.models import CooperativeVillage
+from kopdes.cooperatives.selectors import village_cooperative_links, villages_served
 from kopdes.core.errors import DomainError, NotFound
 from kopdes.core.policies import require
 from kopdes.regions.codes import normalize_code
@@ -149,22 +149,8 @@ def _stats(codes: list[str]) -> dict[str, dict[str, int]]:
     return found
 
 
-def _village_cooperatives(q: Q) -> dict[str, VillageCooperative]:
-    links = (
-        CooperativeVillage.objects.filter(q)
-        .select_related("cooperative")
-        .only(
-            "village_id",
-            "is_seat",
-            "cooperative__id",
-            "cooperative__name",
-            "cooperative__slug",
-            "cooperative__scheme",
-            "cooperative__stage",
-            "cooperative__stage_status",
-            "cooperative__village_id",
-        )
-    )
+def _village_cooperatives(codes: list[str]) -> dict[str, VillageCooperative]:
+    links = village_cooperative_links(village_codes=codes)
     found = {}
     for link in links:
         coop = link.cooperative
@@ -217,7 +203,7 @@ def coverage_get(*, user, code: str = "") -> Coverage:
     children = [r for r in found if r.parent_id == normal]
 
     if region.level == 4:
-        cooperative = _village_cooperatives(Q(village_id=normal)).get(normal)
+        cooperative = _village_cooperatives([normal]).get(normal)
         seat_code = cooperative.seat_code if cooperative else normal
         stats = _stats(list({normal, seat_code}))
         total = _row(region, stats)
@@ -240,7 +226,7 @@ def coverage_get(*, user, code: str = "") -> Coverage:
     if region.level == 3:
         # The district's villages by their codes, already at hand: the unique index on the village,
         # no join, and no text range (which a database's collation could order differently).
-        cooperatives = _village_cooperatives(Q(village_id__in=[row.code for row in rows]))
+        cooperatives = _village_cooperatives([row.code for row in rows])
         for row in rows:
             row.cooperative = cooperatives.get(row.code)
     return Coverage(region=region, ancestors=ancestors, total=_row(region, stats), children=rows)
@@ -264,7 +250,7 @@ def region_for_gaps(*, user, code: str) -> tuple[Region, list[Region]]:
 def villages_without_cooperative(*, user, region: Region) -> QuerySet[Region]:
     """The villages of a region that no cooperative serves yet (one anti-join), by code."""
     require(user, VIEW, region)
-    served = CooperativeVillage.objects.filter(village_id=OuterRef("code"))
+    served = villages_served(village=OuterRef("code"))
     return (
         Region.objects.filter(level=4, code__startswith=region.code + ".")
         .filter(~Exists(served))

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, Count, F, Q, Value, When
+from django.db.models import BigIntegerField, Case, F, Value, When
 
-from kopdes.cooperatives.choices import SEVEN_UNITS, MemberStatus, UnitStatus
-from kopdes.cooperatives.models import BusinessUnit, Cooperative, CooperativeVillage, Member
+from kopdes.cooperatives.selectors import coverage_facts
 from kopdes.core.audit import audit_record
 
 from .measures import codes_up, parent_code
@@ -77,53 +76,8 @@ def measure_deltas(before: dict[str, int], after: dict[str, int]) -> dict[str, i
 
 
 def village_measures() -> dict[str, dict[str, int]]:
-    """Each seat village's measures, summed over its cooperatives, from four aggregate queries."""
-    villages = dict(
-        CooperativeVillage.objects.order_by()
-        .values("cooperative_id")
-        .annotate(n=Count("id"))
-        .values_list("cooperative_id", "n")
-    )
-    members = dict(
-        Member.objects.filter(status=MemberStatus.ACTIVE)
-        .order_by()
-        .values("cooperative_id")
-        .annotate(n=Count("id"))
-        .values_list("cooperative_id", "n")
-    )
-    units = {
-        row[0]: (row[1], row[2])
-        for row in BusinessUnit.objects.filter(status=UnitStatus.OPERATING)
-        .order_by()
-        .values("cooperative_id")
-        .annotate(n=Count("id"), seven=Count("kind", distinct=True, filter=Q(kind__in=SEVEN_UNITS)))
-        .values_list("cooperative_id", "n", "seven")
-    }
-    legal: dict[tuple[str, str], bool] = {}
-    keys: dict[str, str] = {}  # "new" -> "scheme:new": one string per value, not one per row
-    seven = len(SEVEN_UNITS)
-    result: dict[str, dict[str, int]] = {}
-    rows = Cooperative.objects.order_by().values_list("id", "village_id", "scheme", "stage", "stage_status")
-    for pk, village, scheme, stage, status in rows.iterator(chunk_size=10_000):
-        if (stage, status) not in legal:
-            # The same rule the registry applies to one cooperative (Cooperative.has_legal_entity).
-            legal[stage, status] = Cooperative(stage=stage, stage_status=status).has_legal_entity
-            keys.setdefault(stage, f"stage:{stage or 'none'}")
-        if scheme not in keys:
-            keys[scheme] = f"scheme:{scheme}"
-        counts = {"cooperatives": 1, "villages_covered": villages.get(pk, 0), keys[scheme]: 1, keys[stage]: 1}
-        if legal[stage, status]:
-            counts["legal_entity"] = 1
-        if pk in members:
-            counts["members_active"] = members[pk]
-        if pk in units:
-            counts["units_operating"], n_seven = units[pk]
-            if n_seven == seven:
-                counts["seven_units_operating"] = 1
-        if village in result:  # a second cooperative seated in one village: the data says so, count it
-            counts = Counter(result[village]) + Counter(counts)
-        result[village] = counts
-    return result
+    """Each seat village's measures, summed over its cooperatives (a few aggregate queries)."""
+    return coverage_facts()
 
 
 def roll_up(by_village: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
