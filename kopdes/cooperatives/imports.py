@@ -823,8 +823,26 @@ def _require_job(user, job: ImportJob) -> None:
     require(user, "cooperatives.import.view", job)
 
 
+STALLED_AFTER = dt.timedelta(minutes=15)
+
+
+def imports_reap_stalled(*, now: dt.datetime | None = None) -> int:
+    """Mark as failed the imports whose worker died mid-run (no progress for 15 minutes).
+
+    Their rows were written in one transaction that never committed, so nothing was saved.
+    Run by `manage.py reap_imports` (cron) and whenever an import is looked at.
+    """
+    now = now or timezone.now()
+    return ImportJob.objects.filter(status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALLED_AFTER).update(
+        status=ImportStatus.FAILED,
+        message=gettext("The import stopped unexpectedly (its worker ended): nothing was saved. Try again."),
+        finished_at=now,
+    )
+
+
 def import_get(*, user, pk: int) -> ImportJob:
     """One import, for its creator or an admin of its region."""
+    imports_reap_stalled()
     job = ImportJob.objects.select_related("cooperative", "region", "created_by").filter(pk=pk).first()
     if job is None:
         raise NotFound(_("This import does not exist."), code="unknown_import")
@@ -1162,7 +1180,7 @@ def _write_cooperatives(job: ImportJob, checker: _Checker, rows: list[Row]) -> t
 def _progress(job_id: int) -> Callable[[int], None]:
     def report(done: int) -> None:
         # Committed at once (outside any transaction), so the polling page sees it.
-        ImportJob.objects.filter(pk=job_id).update(processed_rows=done)
+        ImportJob.objects.filter(pk=job_id).update(processed_rows=done, heartbeat_at=timezone.now())
 
     return report
 
@@ -1170,7 +1188,7 @@ def _progress(job_id: int) -> Callable[[int], None]:
 def import_execute(*, job_id: int) -> ImportJob | None:
     """The body of the `import_run` task: check every row again, then write the good rows."""
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, processed_rows=0
+        status=ImportStatus.RUNNING, processed_rows=0, heartbeat_at=timezone.now()
     )
     job = ImportJob.objects.select_related("cooperative", "region", "created_by").filter(pk=job_id).first()
     if job is None or not claimed:

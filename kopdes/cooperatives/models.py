@@ -310,6 +310,8 @@ class ImportJob(models.Model):
     errors_file = models.FileField(upload_to="imports/errors/%Y/%m/", blank=True)
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Touched by the running task at every progress step: a job that stops moving has lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1011,3 +1011,34 @@ def test_the_openapi_schema_documents_the_import_endpoints(client, api_urls, reg
         paths
     )
     assert "multipart/form-data" in paths["/api/v1/imports"]["post"]["requestBody"]["content"]
+
+
+def test_an_import_whose_worker_died_is_marked_failed_and_saved_nothing(ketua, coop):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kopdes.cooperatives.choices import ImportStatus
+
+    job = upload_members(ketua, coop, [member_row(1)])
+    imports.import_confirm(actor=ketua, job=job)
+    # The worker claimed it, reported progress once, and was never heard of again.
+    stalled_since = timezone.now() - dt.timedelta(minutes=16)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, heartbeat_at=stalled_since)
+
+    seen = imports.import_get(user=ketua, pk=job.pk)
+
+    assert seen.status == ImportStatus.FAILED and "nothing was saved" in seen.message
+    assert not coop.members.exists()
+
+
+def test_a_running_import_that_still_reports_progress_is_left_alone(ketua, coop):
+    from django.utils import timezone
+
+    from kopdes.cooperatives.choices import ImportStatus
+
+    job = upload_members(ketua, coop, [member_row(1)])
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, heartbeat_at=timezone.now())
+
+    assert imports.imports_reap_stalled() == 0
+    assert imports.import_get(user=ketua, pk=job.pk).status == ImportStatus.RUNNING
