@@ -8,6 +8,9 @@ from kopdes.cooperatives.api import router as cooperatives_router
 from kopdes.cooperatives.api_imports import router as imports_router
 from kopdes.core.api import install_error_handlers
 from kopdes.monitoring.api import router as coverage_router
+from kopdes.products.api_catalog import router as products_router
+from kopdes.products.api_curation import router as curation_router
+from kopdes.products.api_licences import router as licences_router
 from kopdes.regions.api import router as regions_router
 
 api = NinjaAPI(
@@ -28,3 +31,6 @@ api.add_router("/", accounts_router)
 api.add_router("/cooperatives", cooperatives_router)
 api.add_router("/imports", imports_router)
 api.add_router("/coverage", coverage_router)
+api.add_router("/products", products_router)
+api.add_router("/curation", curation_router)
+api.add_router("/licences", licences_router)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "kopdes.regions",
     "kopdes.accounts",
     "kopdes.cooperatives",
+    "kopdes.products",
     "kopdes.monitoring",
 ]
 

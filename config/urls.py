@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("kopdes.accounts.urls")),
     path("", include("kopdes.cooperatives.urls")),
     path("", include("kopdes.monitoring.urls")),
+    path("", include("kopdes.products.urls")),
 ]

@@ -1,0 +1,3 @@
+"""URLs of the catalog pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the curation pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the licences pages."""
+
+urlpatterns: list = []
