@@ -46,6 +46,21 @@ def _clean_cache():
 
 
 @pytest.fixture
+def product_defaults(db):
+    """The default curation rubric and licence rules (migration data), restored after a flush."""
+    import importlib
+
+    from django.apps import apps
+
+    from kopdes.products.models import LicenceRequirement, Rubric
+
+    if not Rubric.objects.exists() or not LicenceRequirement.objects.exists():
+        seed = importlib.import_module("kopdes.products.migrations.0002_rubric_and_licence_rules")
+        seed.backward(apps, None)
+        seed.forward(apps, None)
+
+
+@pytest.fixture
 def regions(db):
     """The real region tree, reloaded if an earlier transactional test flushed it."""
     from kopdes.regions.models import Region

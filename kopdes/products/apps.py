@@ -7,4 +7,8 @@ class ProductsConfig(AppConfig):
     verbose_name = "Products"
 
     def ready(self) -> None:
-        from . import policies_catalog, policies_curation, policies_licences  # noqa: F401  (register rules)
+        from . import policies_catalog, policies_curation, policies_licences  # importing registers the rules
+
+        policies_licences.register_nav()  # licences due soon, for admins and officers
+        policies_curation.register_nav()  # the curator's queue
+        policies_catalog.register_nav()  # public products, and "My products" for makers

@@ -148,4 +148,7 @@ def test_every_registered_action_answers_for_an_anonymous_visitor():
         "regions.view",
         "cooperatives.coverage.view",
         "cooperatives.microsite.view",
+        "products.potential.view",
+        "products.product.public",
+        "products.boards.view",
     }

@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""The featured-products board of NTT with 100,000 products behind it, and a public product page.
+
+For SQLite (a temporary KOPDES_VAR_DIR) and PostgreSQL (a new database `kopdes_prodbench_<pid>`,
+dropped afterwards), in a child process each, so that each gets its own settings:
+  1. migrate, collect the static files, load the regions;
+  2. a cooperative in one village of each of NTT's 22 regencies (through the service), 10 producers
+     each, and 100,000 products spread over the regencies (bench data: bulk_create, not the
+     services), a third of them curated; three featured designations per regency and month of
+     2026 (792 in all);
+  3. ask the NTT board (/unggulan/provinsi/53/?year=2026) and a public product page
+     ("products:public", when that page exists) through Django's test Client in-process with DEBUG
+     off, and report the median of 20 requests' server time and the queries one request runs.
+
+Prints lines like `board_ntt_sqlite_ms=7.9 queries=4`. Exits 1 when the board takes more than 50 ms
+or runs more than 10 queries (the product page: more than 50 ms or 5 queries), 2 when a step
+could not run.
+
+    .venv/bin/python bench/products_bench.py            # both databases
+    BENCH_SKIP_PG=1 .venv/bin/python bench/products_bench.py
+    BENCH_PG_URL=postgresql://postgres@127.0.0.1:5432 (the default; trust authentication)
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+LIMIT_MS = 50.0
+LIMIT_QUERIES = 10
+LIMIT_PRODUCT_QUERIES = 5
+REQUESTS = 20
+PRODUCTS = 100_000
+PRODUCERS_PER_REGENCY = 10
+FEATURED_PER_MONTH = 3
+YEAR = 2026
+
+_DROPPED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "LOG_LEVEL"}
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _DROPPED and not key.startswith(("KOPDES_", "DJANGO_"))
+    }
+    env.update(DEBUG="0", LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="config.settings", **extra)
+    return env
+
+
+# --- The child: one database -------------------------------------------------------------------
+
+
+def _load_products() -> tuple[int, int, str]:
+    """NTT's producers, 100,000 products and a year of featured designations (bench data)."""
+    import datetime as dt
+
+    from django.db import transaction
+
+    from kopdes.accounts.choices import OrgKind
+    from kopdes.accounts.models import Organization
+    from kopdes.cooperatives.services import cooperative_create
+    from kopdes.products.choices import LINE_OF_PRODUCER, Category, ProducerKind, ProductStatus
+    from kopdes.products.models import FeaturedProduct, Producer, Product, ProductVersion
+    from kopdes.regions.models import Region
+
+    regencies = list(Region.objects.filter(parent_id="53", level=2).order_by("code"))
+    categories = list(Category.values)
+    with transaction.atomic():
+        producers: list[Producer] = []
+        for regency in regencies:
+            village = (
+                Region.objects.filter(code__startswith=regency.code + ".", level=4).order_by("code").first()
+            )
+            assert village is not None
+            cooperative = cooperative_create(actor=None, village=village)
+            orgs = Organization.objects.bulk_create(
+                Organization(kind=OrgKind.PRODUCER, name=f"Produsen {regency.name} {n}", region=village)
+                for n in range(PRODUCERS_PER_REGENCY)
+            )
+            producers += Producer.objects.bulk_create(
+                Producer(
+                    organization=org,
+                    cooperative=cooperative,
+                    village=village,
+                    kind=ProducerKind.UMKM,
+                    name=org.name,
+                )
+                for org in orgs
+            )
+        statuses = [ProductStatus.CURATED, ProductStatus.DRAFT, ProductStatus.READY]
+        batch: list[Product] = []
+        for n in range(PRODUCTS):
+            producer = producers[n % len(producers)]
+            batch.append(
+                Product(
+                    producer=producer,
+                    cooperative_id=producer.cooperative_id,
+                    village_id=producer.village_id,
+                    regency_code=producer.village_id[:5],
+                    line=LINE_OF_PRODUCER[ProducerKind.UMKM],
+                    name=f"Produk {n:06d}",
+                    slug=f"produk-{n:06d}",
+                    category=categories[n % len(categories)],
+                    status=statuses[n % 3],
+                    stars=n % 6,
+                )
+            )
+            if len(batch) == 10_000:
+                Product.objects.bulk_create(batch)
+                batch = []
+        if batch:
+            Product.objects.bulk_create(batch)
+        featured = []
+        for regency in regencies:
+            curated = list(
+                Product.objects.filter(regency_code=regency.code, status=ProductStatus.CURATED)
+                .order_by("id")
+                .values_list("id", flat=True)[: 12 * FEATURED_PER_MONTH]
+            )
+            for index, product_id in enumerate(curated):
+                featured.append(
+                    FeaturedProduct(
+                        product_id=product_id,
+                        regency=regency,
+                        month=dt.date(YEAR, index // FEATURED_PER_MONTH + 1, 1),
+                    )
+                )
+        FeaturedProduct.objects.bulk_create(featured)
+        sample = Product.objects.filter(status=ProductStatus.READY).order_by("id").first()
+        assert sample is not None
+        version = ProductVersion.objects.create(
+            product=sample, number=1, name=sample.name, price=35_000, description="Kopi Flores"
+        )
+        sample.current_version = version
+        sample.save(update_fields=["current_version"])
+    return Product.objects.count(), len(featured), sample.slug
+
+
+def _measure(client, url: str) -> tuple[float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm: templates compiled, connection open
+    times = []
+    for _ in range(REQUESTS):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return statistics.median(times), len(queries)
+
+
+def _report(name: str, ms: float, queries: int, max_queries: int, *, informational: bool = False) -> bool:
+    ok = ms <= LIMIT_MS and queries <= max_queries
+    if informational:
+        print(f"{name}_ms={ms:.1f} queries={queries} (informational)", flush=True)
+        return True
+    mark = "" if ok else f"  FAIL (limit {LIMIT_MS:.0f} ms, {max_queries} queries)"
+    print(f"{name}_ms={ms:.1f} queries={queries}{mark}", flush=True)
+    return ok
+
+
+def run_child(label: str) -> int:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+    from django.urls import NoReverseMatch, reverse
+
+    from kopdes.products.selectors_licences import board
+    from kopdes.regions.models import Region
+    from kopdes.regions.services import regions_load
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    regions_load()
+    print(f"setup_{label}_s={time.perf_counter() - started:.1f}", flush=True)
+
+    started = time.perf_counter()
+    products, featured, slug = _load_products()
+    print(
+        f"bulk_products_{label}_s={time.perf_counter() - started:.1f}"
+        f" products={products} featured={featured}",
+        flush=True,
+    )
+    data = board(user=None, region=Region.objects.get(code="53"), year=YEAR)
+    if len(data["rows"]) != 22 or data["achieved"] != featured:
+        print(
+            f"FAIL the board shows {data['achieved']} featured in {len(data['rows'])} regencies", flush=True
+        )
+        return 1
+
+    client = Client()
+    ok = True
+    ms, queries = _measure(client, f"/unggulan/provinsi/53/?year={YEAR}")
+    ok &= _report(f"board_ntt_{label}", ms, queries, LIMIT_QUERIES)
+    ms, queries = _measure(client, f"/unggulan/kabupaten/53.07/?year={YEAR}")
+    ok &= _report(f"board_regency_{label}", ms, queries, LIMIT_QUERIES)
+    try:
+        url = reverse("products:public", args=[slug])
+    except NoReverseMatch:
+        print(f"product_page_{label}: skipped, the URL name products:public does not exist yet", flush=True)
+    else:
+        ms, queries = _measure(client, url)
+        ok &= _report(f"product_page_{label}", ms, queries, LIMIT_PRODUCT_QUERIES)
+    return 0 if ok else 1
+
+
+# --- The parent: both databases ------------------------------------------------------------------
+
+
+def spawn(label: str, env: dict[str, str]) -> int:
+    print(f"== {label}", flush=True)
+    proc = subprocess.run(
+        [str(PYTHON), __file__, "--child", label], cwd=ROOT, env=env, timeout=1800, check=False
+    )
+    return proc.returncode
+
+
+def main() -> int:
+    worst = 0
+    with tempfile.TemporaryDirectory(prefix="kopdes-prodbench-") as var:
+        worst = max(worst, spawn("sqlite", child_env(KOPDES_VAR_DIR=var)))
+    if os.environ.get("BENCH_SKIP_PG", "").lower() not in {"1", "true", "yes"}:
+        import psycopg
+
+        name = f"kopdes_prodbench_{os.getpid()}"
+        admin = f"{PG_URL}/postgres"
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            with tempfile.TemporaryDirectory(prefix="kopdes-prodbench-pg-") as var:
+                code = spawn("postgresql", child_env(KOPDES_VAR_DIR=var, DATABASE_URL=f"{PG_URL}/{name}"))
+                worst = max(worst, code)
+        finally:
+            with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print("products bench: " + ("PASS" if worst == 0 else "FAIL"), flush=True)
+    return 0 if worst == 0 else (1 if worst == 1 else 2)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        sys.path.insert(0, str(ROOT))
+        try:
+            sys.exit(run_child(sys.argv[2]))
+        except Exception:
+            import traceback
+
+            traceback.print_exc()
+            sys.exit(2)
+    sys.exit(main())
