@@ -159,6 +159,12 @@ def demo_world_load() -> DemoResult:
         region=regions[NTT],
     )
     w.login("Curator, NTT", "+6281500000003")
+    for phone, name in (
+        ("+6281500000007", "Ir. Hasanah (kurator)"),
+        ("+6281500000008", "Drs. Markus Laing (kurator)"),
+    ):
+        w.grant(w.user(phone, name, regions[KALTIM]), Role.CURATOR, region=regions[KALTIM])
+    w.login("Curators, Kalimantan Timur (also 0815-0000-0008)", "+6281500000007")
     kupang = Region.objects.get(code="53.71")
     partner = w.org(OrgKind.PARTNER, "PT Flobamor (BUMD NTT)", kupang)
     w.grant(w.user("+6281500000004", "Mitra PT Flobamor", kupang), Role.PARTNER, org=partner)

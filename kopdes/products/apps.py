@@ -12,3 +12,9 @@ class ProductsConfig(AppConfig):
         policies_licences.register_nav()  # licences due soon, for admins and officers
         policies_curation.register_nav()  # the curator's queue
         policies_catalog.register_nav()  # public products, and "My products" for makers
+
+        from kopdes.core import demo
+
+        from .demo import demo_products_load
+
+        demo.register(30, "products", demo_products_load)
