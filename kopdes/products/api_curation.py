@@ -7,10 +7,13 @@ for deciders and curators who have scored), the decision, and a product's histor
 from datetime import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
+from kopdes.core.errors import DomainError
 from kopdes.core.policies import require
+from kopdes.regions.selectors import region_get
 
 from . import selectors_curation as sel
 from . import services_curation as services
@@ -179,3 +182,73 @@ def decide(request, round_id: int, payload: DecisionIn):
     round_ = sel.round_get(round_id)
     round_.scores_visible = sel.visible_scores(request.user, round_)  # type: ignore[attr-defined]
     return round_
+
+
+# --- Rubrics: a province adjusts its own copy (the criteria are data, not code) ----------------
+
+
+class RubricOut(Schema):
+    id: int
+    name: str
+    region_code: str | None
+    disagreement_gap: int
+    active: bool
+    parts: list[PartOut]
+
+    @staticmethod
+    def resolve_region_code(obj) -> str | None:
+        return obj.region_id
+
+    @staticmethod
+    def resolve_parts(obj) -> list:
+        return sel.rubric_parts(obj)
+
+
+class RubricAdjustIn(Schema):
+    criteria: dict[int, int] = {}
+    parts: dict[str, int] | None = None
+    disagreement_gap: int | None = None
+
+
+def _province(code: str):
+    province = region_get(code=code)
+    if province.level != 1:
+        message = _("Choose a province.")
+        raise DomainError(message, code="invalid", fields={"province_code": [message]})
+    return province
+
+
+@router.get(
+    "/rubrics/province/{province_code}",
+    response=RubricOut,
+    auth=None,
+    summary="The rubric in force in a province",
+)
+def rubric_in_force(request, province_code: str):
+    # The rubric is public: producers should know what they are judged on.
+    require(request.user, "core.home.view")
+    province = _province(province_code)
+    return sel.province_rubric(province) or sel.national_rubric()
+
+
+@router.post(
+    "/rubrics/province/{province_code}/copy",
+    response={201: RubricOut},
+    summary="Give a province its own copy of the national rubric",
+)
+def rubric_copy(request, province_code: str):
+    return Status(
+        201, services.rubric_copy_for_province(actor=request.user, province=_province(province_code))
+    )
+
+
+@router.patch("/rubrics/{rubric_id}", response=RubricOut, summary="Adjust a province's rubric")
+def rubric_adjust(request, rubric_id: int, payload: RubricAdjustIn):
+    rubric = sel.rubric_get(pk=rubric_id)
+    return services.rubric_adjust(
+        actor=request.user,
+        rubric=rubric,
+        criteria=payload.criteria,
+        parts=payload.parts,
+        disagreement_gap=payload.disagreement_gap,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from kopdes.accounts.choices import Role
 from kopdes.accounts.scopes import org_ids
@@ -124,3 +125,15 @@ def score_get(pk: int) -> CurationScore:
 
 def own_score(user, round_: CurationRound) -> CurationScore | None:
     return CurationScore.objects.filter(round=round_, curator=user).first()
+
+
+def province_rubric(province) -> Rubric | None:
+    """The province's own active rubric, if it has one."""
+    return Rubric.objects.filter(region=province, active=True).order_by("-created_at", "-id").first()
+
+
+def rubric_get(*, pk: int) -> Rubric:
+    rubric = Rubric.objects.select_related("region").filter(pk=pk).first()
+    if rubric is None:
+        raise NotFound(_("No such rubric."), code="unknown_rubric")
+    return rubric
