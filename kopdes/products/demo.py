@@ -10,6 +10,7 @@ import datetime as dt
 
 from kopdes.accounts.models import User
 from kopdes.cooperatives.models import Cooperative
+from kopdes.regions.models import Region
 
 from . import services_catalog, services_curation, services_licences
 from .choices import Category, Decision, LicenceStatus, ProducerKind
@@ -70,7 +71,6 @@ def demo_products_load() -> tuple[str, list[tuple[str, str, str]]]:
             )
         if index == 1:
             services_licences.product_mark_ready(actor=ketua, product=product)
-            services_licences.featured_designate(
-                actor=admin, product=product, regency=coop.village.parent.parent
-            )
+            regency = Region.objects.get(code=product.regency_code)
+            services_licences.featured_designate(actor=admin, product=product, regency=regency)
     return f"{len(PRODUCTS)} products created", []
