@@ -54,3 +54,11 @@ def person(
             organization=org,
         )
     return user
+
+
+def bearer(user) -> dict:
+    """Request headers authenticating as `user` with a fresh API token."""
+    from kopdes.accounts.services import token_create
+
+    _, key = token_create(actor=user, name="test")
+    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}

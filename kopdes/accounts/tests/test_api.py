@@ -8,15 +8,9 @@ from django.utils import timezone
 
 from kopdes.accounts.choices import Role
 from kopdes.accounts.models import ApiToken, RoleAssignment, User
-from kopdes.accounts.services import token_create
-from kopdes.accounts.tests.factories import OrganizationFactory, person
+from kopdes.accounts.tests.factories import OrganizationFactory, bearer, person
 from kopdes.core.models import AuditEvent
 from kopdes.regions.models import Region
-
-
-def bearer(user) -> dict:
-    _, key = token_create(actor=user, name="test")
-    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
 
 
 @pytest.fixture

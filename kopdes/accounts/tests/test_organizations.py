@@ -8,12 +8,8 @@ from django.urls import reverse
 from kopdes.accounts.choices import Role
 from kopdes.accounts.models import Organization, User
 from kopdes.accounts.services import token_create
-from kopdes.accounts.tests.factories import PASSWORD, OrganizationFactory, person
+from kopdes.accounts.tests.factories import PASSWORD, OrganizationFactory, bearer, person
 from kopdes.regions.models import Region
-
-
-def bearer(user) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token_create(actor=user, name='t')[1]}"}
 
 
 @pytest.fixture

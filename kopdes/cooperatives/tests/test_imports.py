@@ -17,8 +17,7 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from kopdes.accounts.choices import Role
-from kopdes.accounts.services import token_create
-from kopdes.accounts.tests.factories import person
+from kopdes.accounts.tests.factories import bearer, person
 from kopdes.cooperatives import imports, services
 from kopdes.cooperatives.api_imports import router as imports_router
 from kopdes.cooperatives.choices import ImportKind, ImportStatus, MemberStatus, Scheme
@@ -899,11 +898,6 @@ def __getattr__(name: str):
 def api_urls(settings):
     if not _mounted():
         settings.ROOT_URLCONF = __name__
-
-
-def bearer(user) -> dict:
-    _, key = token_create(actor=user, name="test")
-    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
 
 
 def assert_error(response, status: int, code: str) -> dict:

@@ -3,13 +3,8 @@ from __future__ import annotations
 import pytest
 
 from kopdes.accounts.choices import Role
-from kopdes.accounts.services import token_create
-from kopdes.accounts.tests.factories import person
+from kopdes.accounts.tests.factories import bearer, person
 from kopdes.products.models import Rubric
-
-
-def bearer(user) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token_create(actor=user, name='t')[1]}"}
 
 
 @pytest.fixture
