@@ -4,6 +4,8 @@ members and business units. Each view parses input, calls one selector or servic
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms import Form
@@ -302,6 +304,30 @@ def stage_evidence(request: AuthedRequest, pk: int) -> FileResponse:
     return FileResponse(handle, as_attachment=False, filename=name)
 
 
+def _photo_post(request, action: str, photo_form, *, photos, add, remove, back: str):
+    """The photo actions of the cooperative and unit pages: add one (the form), or remove one.
+
+    Returns the redirect when done, else None, and the photo form to show (with its errors).
+    """
+    if action == "photo":
+        photo_form = PhotoForm(request.POST, request.FILES, prefix="photo")
+        if not photo_form.is_valid():
+            return None, photo_form
+        try:
+            add(image=photo_form.cleaned_data["image"], caption=photo_form.cleaned_data["caption"])
+        except DomainError as exc:
+            apply_domain_error(photo_form, exc)
+            return None, photo_form
+        messages.success(request, _("The photo has been added."))
+        return redirect(back), photo_form
+    photo = photos.filter(pk=_int(request.POST.get("photo"))).first()
+    if photo is None:
+        raise Http404
+    remove(photo=photo)
+    messages.success(request, _("The photo has been removed."))
+    return redirect(back), photo_form
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def cooperative_edit(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -314,24 +340,18 @@ def cooperative_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "identity")
         try:
-            if action == "photo":
-                photo_form = PhotoForm(request.POST, request.FILES, prefix="photo")
-                if photo_form.is_valid():
-                    media.cooperative_photo_add(
-                        actor=request.user,
-                        cooperative=cooperative,
-                        image=photo_form.cleaned_data["image"],
-                        caption=photo_form.cleaned_data["caption"],
-                    )
-                    messages.success(request, _("The photo has been added."))
-                    return redirect("cooperatives:edit", pk=cooperative.pk)
-            elif action == "remove_photo":
-                photo = cooperative.photos.filter(pk=_int(request.POST.get("photo"))).first()
-                if photo is None:
-                    raise Http404
-                media.cooperative_photo_remove(actor=request.user, photo=photo)
-                messages.success(request, _("The photo has been removed."))
-                return redirect("cooperatives:edit", pk=cooperative.pk)
+            if action in ("photo", "remove_photo"):
+                response, photo_form = _photo_post(
+                    request,
+                    action,
+                    photo_form,
+                    photos=cooperative.photos.all(),
+                    add=partial(media.cooperative_photo_add, actor=request.user, cooperative=cooperative),
+                    remove=partial(media.cooperative_photo_remove, actor=request.user),
+                    back=reverse("cooperatives:edit", args=[cooperative.pk]),
+                )
+                if response is not None:
+                    return response
             else:
                 form = CooperativeEditForm(request.POST, initial=initial)
                 if form.is_valid():
@@ -539,24 +559,18 @@ def unit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         require(request.user, "cooperatives.unit.manage", cooperative)
         action = request.POST.get("action", "update")
         try:
-            if action == "photo":
-                photo_form = PhotoForm(request.POST, request.FILES, prefix="photo")
-                if photo_form.is_valid():
-                    media.unit_photo_add(
-                        actor=request.user,
-                        unit=unit,
-                        image=photo_form.cleaned_data["image"],
-                        caption=photo_form.cleaned_data["caption"],
-                    )
-                    messages.success(request, _("The photo has been added."))
-                    return redirect("cooperatives:unit", pk=unit.pk)
-            elif action == "remove_photo":
-                photo = unit.photos.filter(pk=_int(request.POST.get("photo"))).first()
-                if photo is None:
-                    raise Http404
-                media.unit_photo_remove(actor=request.user, photo=photo)
-                messages.success(request, _("The photo has been removed."))
-                return redirect("cooperatives:unit", pk=unit.pk)
+            if action in ("photo", "remove_photo"):
+                response, photo_form = _photo_post(
+                    request,
+                    action,
+                    photo_form,
+                    photos=unit.photos.all(),
+                    add=partial(media.unit_photo_add, actor=request.user, unit=unit),
+                    remove=partial(media.unit_photo_remove, actor=request.user),
+                    back=reverse("cooperatives:unit", args=[unit.pk]),
+                )
+                if response is not None:
+                    return response
             else:
                 form = UnitForm(request.POST, initial=initial, prefix="unit")
                 if form.is_valid():
