@@ -43,9 +43,16 @@ SECRET_KEY = env("SECRET_KEY", "" if PRODUCTION else DEV_SECRET_KEY)
 DEBUG = env_bool("DEBUG", not PRODUCTION and not TESTING)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Shared with the payment provider: its callbacks carry an HMAC-SHA256 of the body made with it.
+DEV_PAYMENT_SECRET = "dev-only-payment-webhook-secret"  # noqa: S105
+PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", "" if PRODUCTION else DEV_PAYMENT_SECRET)
 
 if PRODUCTION:
-    missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS") if not os.environ.get(name)]
+    missing = [
+        name
+        for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "PAYMENT_WEBHOOK_SECRET")
+        if not os.environ.get(name)
+    ]
     if missing:
         raise ImproperlyConfigured("Production refuses to start without: " + ", ".join(missing))
     if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
@@ -70,6 +77,7 @@ INSTALLED_APPS = [
     "kopdes.accounts",
     "kopdes.cooperatives",
     "kopdes.products",
+    "kopdes.market",
     "kopdes.monitoring",
 ]
 

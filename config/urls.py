@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("kopdes.cooperatives.urls")),
     path("", include("kopdes.monitoring.urls")),
     path("", include("kopdes.products.urls")),
+    path("", include("kopdes.market.urls")),
 ]

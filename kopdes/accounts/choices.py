@@ -19,6 +19,7 @@ class Role(models.TextChoices):
     ADMIN_NATIONAL = "admin_national", _("National admin")
     PARTNER = "partner", _("Partner (mitra)")
     LENDER = "lender", _("Lender")
+    DISPLAY_OPERATOR = "display_operator", _("Display point operator")
 
 
 class OrgKind(models.TextChoices):
@@ -26,6 +27,7 @@ class OrgKind(models.TextChoices):
     PRODUCER = "producer", _("Producer")
     PARTNER = "partner", _("Partner (BUMN/BUMD/private)")
     LENDER = "lender", _("Lender (bank, LPDB, BPR)")
+    DISPLAY = "display", _("Display point operator")
 
 
 OFFICER_ROLES = frozenset({Role.KETUA, Role.WAKIL_KETUA, Role.SEKRETARIS, Role.BENDAHARA, Role.PENGAWAS})
@@ -56,4 +58,5 @@ ROLE_SCOPE: dict[str, str | tuple[str, set]] = {
     Role.PRODUCER: ("org", {OrgKind.PRODUCER, OrgKind.COOPERATIVE}),
     Role.PARTNER: ("org", {OrgKind.PARTNER}),
     Role.LENDER: ("org", {OrgKind.LENDER}),
+    Role.DISPLAY_OPERATOR: ("org", {OrgKind.DISPLAY}),
 }

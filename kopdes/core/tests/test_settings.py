@@ -28,7 +28,7 @@ def test_production_refuses_to_start_without_its_secrets():
     result = run_manage("check", DJANGO_ENV="production")
 
     assert result.returncode != 0
-    assert "SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS" in result.stderr
+    assert "SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS, PAYMENT_WEBHOOK_SECRET" in result.stderr
 
 
 def test_production_refuses_a_short_secret_key(tmp_path):
@@ -38,6 +38,7 @@ def test_production_refuses_a_short_secret_key(tmp_path):
         SECRET_KEY="short",
         DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
         ALLOWED_HOSTS="kopdes.example.id",
+        PAYMENT_WEBHOOK_SECRET=secrets.token_urlsafe(32),
     )
 
     assert result.returncode != 0
@@ -54,6 +55,7 @@ def test_production_passes_the_deploy_check_with_zero_warnings(tmp_path):
         SECRET_KEY=secrets.token_urlsafe(60),
         DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
         ALLOWED_HOSTS="kopdes.example.id",
+        PAYMENT_WEBHOOK_SECRET=secrets.token_urlsafe(32),
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

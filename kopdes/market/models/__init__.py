@@ -1,0 +1,38 @@
+from .display import Consignment, DisplayPoint, DisplaySale, DisplaySaleLine, DisplaySettlement
+from .listings import DeliveryZone, Listing, Location, SellerSettings, StockLevel, StockMovement
+from .orders import (
+    Cart,
+    CartItem,
+    Checkout,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    PaymentEvent,
+    Review,
+    SettlementEntry,
+)
+
+__all__ = [
+    "Cart",
+    "CartItem",
+    "Checkout",
+    "Consignment",
+    "DeliveryZone",
+    "DisplayPoint",
+    "DisplaySale",
+    "DisplaySaleLine",
+    "DisplaySettlement",
+    "Listing",
+    "Location",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "Payment",
+    "PaymentEvent",
+    "Review",
+    "SellerSettings",
+    "SettlementEntry",
+    "StockLevel",
+    "StockMovement",
+]

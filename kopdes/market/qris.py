@@ -1,0 +1,22 @@
+"""An order's QRIS: the cooperative's static code made dynamic for the order's exact amount."""
+
+from __future__ import annotations
+
+from lokal import set_qris_amount
+
+
+def order_qris(order) -> str:
+    """The payload to show (as a QR image and as text to copy). ValueError if the cooperative's
+    static QRIS is not valid."""
+    return set_qris_amount(order.cooperative.qris_payload, order.total)
+
+
+def qris_svg(payload: str, *, scale: int = 6) -> str:
+    """The QR image as inline SVG (no external asset)."""
+    import io
+
+    import segno
+
+    buffer = io.StringIO()
+    segno.make(payload, error="m").save(buffer, kind="svg", scale=scale, xmldecl=False, svgns=True, border=2)
+    return buffer.getvalue()

@@ -1,0 +1,894 @@
+"""Cart, checkout, the order state machine, payments, refunds and settlement.
+
+Money is integer rupiah. Every order change holds the order's row lock and leaves an OrderEvent
+and an audit record; every payment and refund leaves a settlement entry for the cooperative.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kopdes.accounts.identifiers import normalize_email, normalize_phone
+from kopdes.core.audit import audit_record
+from kopdes.core.errors import Conflict, DomainError, NotFound
+from kopdes.core.events import publish
+from kopdes.core.policies import require
+from kopdes.core.request_context import current_origin
+
+from .catalog_cache import catalog_touch
+from .choices import (
+    DeliveryMethod,
+    MovementReason,
+    OrderStatus,
+    PaymentKind,
+    PaymentMethod,
+    PaymentSource,
+    RefundStatus,
+    SettlementKind,
+)
+from .models import (
+    Cart,
+    CartItem,
+    Checkout,
+    DeliveryZone,
+    Listing,
+    Location,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    PaymentEvent,
+    SellerSettings,
+    SettlementEntry,
+    StockMovement,
+)
+from .services_stock import stock_release_order, stock_take
+
+MAX_QUANTITY = 10_000
+
+
+def _invalid(field_name: str, message: str, code: str = "invalid") -> DomainError:
+    return DomainError(message, code=code, fields={field_name: [message]})
+
+
+def _authenticated(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+# --- Cart -----------------------------------------------------------------------------------
+
+
+def cart_get(*, user=None, token: str | None = None, create: bool = True) -> Cart | None:
+    """The buyer's cart (by account) or a guest's (by the token kept in their session)."""
+    if _authenticated(user):
+        cart = Cart.objects.filter(user=user).first()
+        if cart is None and create:
+            cart, _created = Cart.objects.get_or_create(user=user)
+        return cart
+    if token:
+        cart = Cart.objects.filter(token=token, user__isnull=True).first()
+        if cart is not None:
+            return cart
+    return Cart.objects.create() if create else None
+
+
+def _quantity(value) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise _invalid("quantity", _("Enter a whole number.")) from None
+    if number < 0 or number > MAX_QUANTITY:
+        raise _invalid("quantity", _("Enter a quantity between 1 and 10,000."))
+    return number
+
+
+def _check_quantity(listing: Listing, quantity: int) -> None:
+    if quantity < listing.min_order:
+        raise _invalid(
+            "quantity",
+            _("The minimum order for %(name)s is %(min)s.")
+            % {"name": listing.name, "min": listing.min_order},
+            "below_minimum",
+        )
+    if quantity > listing.stock_online:
+        raise Conflict(
+            _("Only %(available)s left of %(name)s.")
+            % {"available": listing.stock_online, "name": listing.name},
+            code="out_of_stock",
+            fields={"quantity": [_("Only %(available)s left.") % {"available": listing.stock_online}]},
+        )
+
+
+@transaction.atomic
+def cart_set(*, actor, cart: Cart, listing_id, quantity, add: bool = False) -> CartItem | None:
+    """Put a listing in the cart (or add to what is there); quantity 0 removes it."""
+    require(actor, "market.cart.use", cart)
+    quantity = _quantity(quantity)
+    listing = (
+        Listing.objects.filter(pk=listing_id).select_related(None).first()
+        if str(listing_id).isdigit()
+        else None
+    )
+    if listing is None or not listing.sellable:
+        raise NotFound(_("This product is not for sale."), code="not_for_sale")
+    item = CartItem.objects.filter(cart=cart, listing=listing).first()
+    if add and item is not None:
+        quantity += item.quantity
+    if quantity == 0:
+        if item is not None:
+            item.delete()
+        return None
+    _check_quantity(listing, quantity)
+    if item is None:
+        item = CartItem.objects.create(
+            cart=cart, listing=listing, quantity=quantity, price_seen=listing.price
+        )
+    else:
+        item.quantity = quantity
+        item.price_seen = listing.price
+        item.save(update_fields=["quantity", "price_seen"])
+    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+    return item
+
+
+@transaction.atomic
+def cart_merge(*, user, guest_token: str) -> Cart | None:
+    """On login, move a guest cart's items into the account's cart."""
+    guest = Cart.objects.filter(token=guest_token, user__isnull=True).first()
+    if guest is None or not _authenticated(user):
+        return None
+    cart = cart_get(user=user)
+    assert cart is not None
+    for item in guest.items.all():
+        mine = CartItem.objects.filter(cart=cart, listing_id=item.listing_id).first()
+        if mine is None:
+            item.cart = cart
+            item.save(update_fields=["cart"])
+        else:
+            mine.quantity = max(mine.quantity, item.quantity)
+            mine.price_seen = item.price_seen
+            mine.save(update_fields=["quantity", "price_seen"])
+    guest.delete()
+    return cart
+
+
+def cart_refresh_prices(*, cart: Cart) -> list[dict]:
+    """Bring the cart's prices up to date; returns what changed, so the buyer sees it before paying."""
+    changed = []
+    for item in cart.items.select_related("listing"):
+        if item.listing.price != item.price_seen:
+            changed.append(
+                {
+                    "listing": item.listing_id,
+                    "name": item.listing.name,
+                    "old": item.price_seen,
+                    "new": item.listing.price,
+                }
+            )
+            item.price_seen = item.listing.price
+            item.save(update_fields=["price_seen"])
+    return changed
+
+
+# --- Checkout -------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryChoice:
+    method: str
+    pickup_location_id: int | None = None
+
+
+@dataclass
+class CheckoutRequest:
+    contact_name: str
+    contact_phone: str
+    payment_method: str
+    deliveries: dict[int, DeliveryChoice] = field(default_factory=dict)  # cooperative id -> choice
+    contact_email: str = ""
+    address_village_code: str = ""
+    address_postal_code: str = ""
+    address_line: str = ""
+    note: str = ""
+
+
+class PriceChanged(Conflict):
+    """A price moved between cart and checkout: the buyer must see the new price first."""
+
+    code = "price_changed"
+
+    def __init__(self, changes: list[dict]):
+        self.changes = changes
+        names = ", ".join(change["name"] for change in changes)
+        message = _("The price of %(names)s has changed. Check the new total and place the order again.") % {
+            "names": names
+        }
+        super().__init__(
+            message,
+            fields={
+                f"listing:{change['listing']}": [_("New price: Rp%(new)s") % change] for change in changes
+            },
+        )
+
+
+def _fingerprint(cart_items: list[CartItem], request: CheckoutRequest) -> str:
+    body = {
+        "items": sorted((item.listing_id, item.quantity, item.price_seen) for item in cart_items),
+        "request": asdict(request),
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _orders_of(checkout: Checkout) -> list[Order]:
+    return list(checkout.orders.select_related("cooperative").order_by("cooperative_id"))
+
+
+def _clean_contact(request: CheckoutRequest) -> dict:
+    name = (request.contact_name or "").strip()
+    if not name:
+        raise _invalid("contact_name", _("Enter your name."))
+    try:
+        phone = normalize_phone(request.contact_phone)
+    except Exception:
+        raise _invalid(
+            "contact_phone", _("Enter a valid Indonesian phone number, e.g. 0812-3456-7890."), "invalid_phone"
+        ) from None
+    email = ""
+    if (request.contact_email or "").strip():
+        try:
+            email = normalize_email(request.contact_email)
+        except Exception:
+            raise _invalid("contact_email", _("Enter a valid email address.")) from None
+    return {"contact_name": name[:120], "contact_phone": phone, "contact_email": email}
+
+
+def _address(request: CheckoutRequest):
+    from kopdes.regions.models import Region
+
+    code = (request.address_village_code or "").strip()
+    village = Region.objects.filter(code=code, level=4).first() if code else None
+    if village is None:
+        raise _invalid(
+            "address_village_code", _("Choose the village of the delivery address."), "address_required"
+        )
+    postal = (request.address_postal_code or "").strip() or (village.postal_code or "")
+    if not (len(postal) == 5 and postal.isdigit()):
+        raise _invalid("address_postal_code", _("Enter a five-digit postal code."))
+    line = (request.address_line or "").strip()
+    if not line:
+        raise _invalid("address_line", _("Enter the street address."), "address_required")
+    return village, postal, line[:255]
+
+
+def _zone_for(cooperative, village) -> DeliveryZone | None:
+    codes = [*village.ancestor_codes(), village.code]
+    zones = DeliveryZone.objects.filter(cooperative=cooperative, is_active=True, region_id__in=codes)
+    return max(zones, key=lambda zone: len(zone.region_id), default=None)
+
+
+def _unique_code(cooperative, base: int) -> int:
+    """1..999, not used by another unpaid transfer order of the cooperative for the same amount."""
+    taken = set(
+        Order.objects.filter(
+            cooperative=cooperative,
+            status=OrderStatus.CREATED,
+            payment_method=PaymentMethod.TRANSFER,
+            total__gte=base + 1,
+            total__lte=base + 999,
+        ).values_list("unique_code", flat=True)
+    )
+    free = [code for code in range(1, 1000) if code not in taken]
+    if not free:
+        raise Conflict(_("Too many unpaid transfers of this amount; try again later."), code="busy")
+    return secrets.choice(free)
+
+
+def _new_number() -> str:
+    return f"KD{timezone.localdate():%y%m%d}{secrets.token_hex(4).upper()}"
+
+
+def _event(
+    order: Order, from_status: str, to_status: str, actor=None, label: str = "", note: str = ""
+) -> OrderEvent:
+    origin = current_origin()
+    authenticated = _authenticated(actor)
+    return OrderEvent.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor if authenticated else None,
+        actor_label=(label or (str(actor) if authenticated else ""))[:150],
+        note=note[:255],
+        ip=origin.ip,
+        channel=origin.channel,
+    )
+
+
+def _after_commit(order: Order, what: str) -> None:
+    publish("market.order.changed", order_id=order.pk, cooperative_id=order.cooperative_id, what=what)
+    from .notifications import order_notify_later
+
+    order_notify_later(order_id=order.pk, what=what)
+
+
+def checkout_place(*, actor, cart: Cart, request: CheckoutRequest, idempotency_key: str) -> list[Order]:
+    """Turn the cart into one order per cooperative, taking the stock, all or nothing.
+
+    A retry with the same idempotency key returns the orders of the first attempt.
+    """
+    require(actor, "market.checkout.place", cart)
+    key = (idempotency_key or "").strip()
+    if not (8 <= len(key) <= 64):
+        raise _invalid("idempotency_key", _("The request has no valid idempotency key."), "idempotency_key")
+    existing = Checkout.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return _orders_of(existing)
+    items = list(cart.items.select_related("listing", "listing__cooperative").order_by("listing_id"))
+    if not items:
+        raise _invalid("cart", _("Your cart is empty."), "cart_empty")
+    changes = cart_refresh_prices(cart=cart)  # commits on its own: the cart shows the new prices
+    if changes:
+        raise PriceChanged(changes)
+    fingerprint = _fingerprint(items, request)
+    try:
+        with transaction.atomic():
+            return _place(actor, cart, items, request, key, fingerprint)
+    except IntegrityError:
+        # The same key committed meanwhile by a concurrent request (a double click).
+        existing = Checkout.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return _orders_of(existing)
+
+
+def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
+    buyer = actor if _authenticated(actor) else None
+    checkout = Checkout.objects.create(idempotency_key=key, fingerprint=fingerprint, buyer=buyer)
+    contact = _clean_contact(request)
+    if request.payment_method not in PaymentMethod.values:
+        raise _invalid("payment_method", _("Choose how to pay."))
+    # Prices again, inside the transaction: they may have moved since the check above.
+    listings = {
+        listing.pk: listing
+        for listing in Listing.objects.filter(pk__in=[item.listing_id for item in items]).select_related(
+            "cooperative"
+        )
+    }
+    moved = [
+        {
+            "listing": item.listing_id,
+            "name": listings[item.listing_id].name,
+            "old": item.price_seen,
+            "new": listings[item.listing_id].price,
+        }
+        for item in items
+        if listings[item.listing_id].price != item.price_seen
+    ]
+    if moved:
+        raise PriceChanged(moved)
+    by_coop: dict[int, list[CartItem]] = {}
+    for item in items:
+        listing = listings[item.listing_id]
+        if not listing.sellable:
+            raise _invalid(
+                f"listing:{listing.pk}",
+                _("%(name)s is no longer for sale.") % {"name": listing.name},
+                "not_for_sale",
+            )
+        if item.quantity < listing.min_order:
+            raise _invalid(
+                f"listing:{listing.pk}",
+                _("The minimum order for %(name)s is %(min)s.")
+                % {"name": listing.name, "min": listing.min_order},
+                "below_minimum",
+            )
+        by_coop.setdefault(listing.cooperative_id, []).append(item)
+    address = None
+    now = timezone.now()
+    orders: list[tuple[Order, list[CartItem], Location | None]] = []
+    for coop_id in sorted(by_coop):
+        cooperative = listings[by_coop[coop_id][0].listing_id].cooperative
+        seller = SellerSettings.objects.filter(cooperative=cooperative).first() or SellerSettings(
+            cooperative=cooperative
+        )
+        choice = request.deliveries.get(coop_id)
+        if choice is None or choice.method not in DeliveryMethod.values:
+            raise _invalid(
+                f"delivery:{coop_id}",
+                _("Choose a delivery option for %(seller)s.") % {"seller": cooperative.name},
+            )
+        pickup = zone = None
+        fee = 0
+        confirmed = True
+        village = postal = line = None
+        if choice.method == DeliveryMethod.PICKUP:
+            pickup = Location.objects.filter(
+                pk=choice.pickup_location_id or 0, cooperative=cooperative, kind="outlet", is_active=True
+            ).first()
+            if pickup is None:
+                raise _invalid(
+                    f"delivery:{coop_id}", _("Choose an outlet of %(seller)s.") % {"seller": cooperative.name}
+                )
+        else:
+            address = address or _address(request)
+            village, postal, line = address
+            if choice.method == DeliveryMethod.LOCAL:
+                zone = _zone_for(cooperative, village)
+                if zone is None:
+                    raise _invalid(
+                        f"delivery:{coop_id}",
+                        _("%(seller)s does not deliver to this address; choose pickup or a courier.")
+                        % {"seller": cooperative.name},
+                        "outside_delivery_zone",
+                    )
+                fee = zone.fee
+            else:
+                if not seller.courier_enabled:
+                    raise _invalid(
+                        f"delivery:{coop_id}",
+                        _("%(seller)s does not ship by courier.") % {"seller": cooperative.name},
+                    )
+                confirmed = False  # the cooperative quotes the courier's fee first
+        method = request.payment_method
+        if method == PaymentMethod.QRIS and not cooperative.qris_payload:
+            raise _invalid(
+                "payment_method",
+                _("%(seller)s does not take QRIS yet.") % {"seller": cooperative.name},
+                "payment_unavailable",
+            )
+        if method == PaymentMethod.TRANSFER and not (
+            seller.transfer_enabled and cooperative.bank_account_number
+        ):
+            raise _invalid(
+                "payment_method",
+                _("%(seller)s does not take bank transfers.") % {"seller": cooperative.name},
+                "payment_unavailable",
+            )
+        if method == PaymentMethod.COD and not (
+            seller.cod_enabled and choice.method != DeliveryMethod.COURIER
+        ):
+            raise _invalid(
+                "payment_method",
+                _("Cash is taken only at pickup or on the cooperative's own delivery."),
+                "payment_unavailable",
+            )
+        subtotal = sum(listings[item.listing_id].price * item.quantity for item in by_coop[coop_id])
+        code = _unique_code(cooperative, subtotal + fee) if method == PaymentMethod.TRANSFER else 0
+        order = Order(
+            number=_new_number(),
+            checkout=checkout,
+            cooperative=cooperative,
+            buyer=buyer,
+            access_token=secrets.token_urlsafe(32),
+            delivery_method=choice.method,
+            pickup_location=pickup,
+            delivery_zone=zone,
+            address_village=village,
+            address_postal_code=postal or "",
+            address_line=line or "",
+            payment_method=method,
+            subtotal=subtotal,
+            shipping_fee=fee,
+            shipping_confirmed=confirmed,
+            unique_code=code,
+            total=subtotal + fee + code,
+            expires_at=None
+            if method == PaymentMethod.COD
+            else now + dt.timedelta(hours=seller.payment_hours),
+            note=(request.note or "")[:500],
+            created_at=now,
+            status_changed_at=now,
+            **contact,
+        )
+        order.save()
+        orders.append((order, by_coop[coop_id], pickup))
+    # Take the stock last, in listing-id order across all orders, so row locks are held briefly
+    # and always taken in the same order.
+    takes = sorted(
+        ((item, order, pickup) for order, coop_items, pickup in orders for item in coop_items),
+        key=lambda entry: entry[0].listing_id,
+    )
+    lines, movements = [], []
+    for item, order, pickup in takes:
+        listing = listings[item.listing_id]
+        movement = stock_take(listing=listing, quantity=item.quantity, prefer=pickup)
+        movement.order = order
+        movement.note = order.number
+        movements.append(movement)
+        lines.append(
+            OrderLine(
+                order=order,
+                listing=listing,
+                product_id=listing.product_id,
+                name=listing.name,
+                unit_price=listing.price,
+                quantity=item.quantity,
+                line_total=listing.price * item.quantity,
+                weight_grams=listing.weight_grams * item.quantity,
+                location=movement.location,
+            )
+        )
+        Listing.objects.filter(pk=listing.pk).update(sold_count=F("sold_count") + item.quantity)
+    OrderLine.objects.bulk_create(lines)
+    StockMovement.objects.bulk_create(movements)
+    for order, _items, _pickup in orders:
+        _event(order, "", OrderStatus.CREATED, actor, label="" if buyer else _("buyer (guest)"))
+        audit_record(
+            actor=actor,
+            action="market.order.create",
+            obj=order,
+            changes={
+                "total": order.total,
+                "payment": order.payment_method,
+                "delivery": order.delivery_method,
+            },
+        )
+        transaction.on_commit(lambda order=order: _after_commit(order, "created"))
+    CartItem.objects.filter(pk__in=[item.pk for item in items]).delete()
+    catalog_touch()
+    return [order for order, _items, _pickup in orders]
+
+
+# --- The order state machine ----------------------------------------------------------------
+
+SELLER = "seller"
+BUYER = "buyer"
+SYSTEM = "system"
+
+# (from, to) -> who may make that step. Payment moves created -> paid (see payment_record).
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (OrderStatus.CREATED, OrderStatus.PROCESSING): frozenset({SELLER}),  # cash orders only
+    (OrderStatus.PAID, OrderStatus.PROCESSING): frozenset({SELLER}),
+    (OrderStatus.PROCESSING, OrderStatus.SHIPPED): frozenset({SELLER}),
+    (OrderStatus.SHIPPED, OrderStatus.RECEIVED): frozenset({SELLER, BUYER}),
+    (OrderStatus.RECEIVED, OrderStatus.COMPLETED): frozenset({SELLER, BUYER, SYSTEM}),
+    (OrderStatus.CREATED, OrderStatus.CANCELLED): frozenset({SELLER, BUYER, SYSTEM}),
+    (OrderStatus.PAID, OrderStatus.CANCELLED): frozenset({SELLER}),
+    (OrderStatus.PROCESSING, OrderStatus.CANCELLED): frozenset({SELLER}),
+    (OrderStatus.SHIPPED, OrderStatus.RETURNED): frozenset({SELLER}),
+    (OrderStatus.RECEIVED, OrderStatus.RETURNED): frozenset({SELLER}),
+}
+
+
+def allowed_steps(order: Order, party: str) -> list[str]:
+    """The statuses `party` may move this order to now (for buttons and the API)."""
+    steps = [to for (frm, to), who in TRANSITIONS.items() if frm == order.status and party in who]
+    if order.status == OrderStatus.CREATED and order.payment_method != PaymentMethod.COD:
+        steps = [step for step in steps if step != OrderStatus.PROCESSING]
+    if order.status == OrderStatus.RECEIVED and order.balance_due:
+        steps = [step for step in steps if step != OrderStatus.COMPLETED]
+    return steps
+
+
+def _lock(order: Order) -> Order:
+    locked = Order.objects.select_for_update().select_related("cooperative").get(pk=order.pk)
+    locked.via_link = getattr(order, "via_link", False)  # found by its private link (see policies)
+    return locked
+
+
+def _refund(order: Order, amount: int, actor, note: str) -> Payment | None:
+    if amount <= 0:
+        return None
+    refund = Payment.objects.create(
+        order=order,
+        kind=PaymentKind.REFUND,
+        method=order.payment_method,
+        source=PaymentSource.TREASURER,
+        amount=amount,
+        refund_status=RefundStatus.DUE,
+        recorded_by=actor if _authenticated(actor) else None,
+        reference=note[:80],
+    )
+    SettlementEntry.objects.create(
+        cooperative=order.cooperative,
+        kind=SettlementKind.REFUND,
+        amount=-amount,
+        order=order,
+        payment=refund,
+        note=note[:255],
+        actor=actor if _authenticated(actor) else None,
+    )
+    return refund
+
+
+def order_transition(
+    *,
+    actor,
+    order: Order,
+    to_status: str,
+    party: str,
+    note: str = "",
+    tracking_number: str = "",
+    restock: bool = True,
+) -> Order:
+    """Move an order one step. `party` is who acts: the seller, the buyer (by account or private
+    link, checked by the caller's policy) or the system."""
+    with transaction.atomic():
+        locked = _lock(order)
+        if party == SELLER:
+            require(actor, "market.order.process", locked)
+        elif party == BUYER:
+            require(actor, "market.order.buyer_act", locked)
+        if to_status not in allowed_steps(locked, party):
+            raise Conflict(
+                _("An order that is %(status)s cannot become %(to)s.")
+                % {"status": locked.get_status_display().lower(), "to": OrderStatus(to_status).label.lower()}
+                if to_status in OrderStatus.values
+                else _("Unknown status."),
+                code="invalid_transition",
+            )
+        before = locked.status
+        if to_status == OrderStatus.CANCELLED:
+            if before == OrderStatus.CREATED and party != SYSTEM and not note:
+                note = _("Cancelled by the buyer") if party == BUYER else _("Cancelled by the seller")
+            if party == SELLER and not note.strip():
+                raise _invalid("note", _("Say why the order is cancelled."), "reason_required")
+            stock_release_order(order=locked, actor=actor)
+            _refund(
+                locked,
+                locked.paid_amount,
+                actor,
+                _("Refund of cancelled order %(number)s") % {"number": locked.number},
+            )
+            locked.cancel_reason = note[:255]
+        elif to_status == OrderStatus.RETURNED:
+            if not note.strip():
+                raise _invalid("note", _("Say why the order is returned."), "reason_required")
+            if restock:
+                stock_release_order(order=locked, reason=MovementReason.RETURN, actor=actor)
+            _refund(
+                locked,
+                locked.paid_amount,
+                actor,
+                _("Refund of returned order %(number)s") % {"number": locked.number},
+            )
+            locked.cancel_reason = note[:255]
+        elif to_status == OrderStatus.SHIPPED:
+            locked.tracking_number = (tracking_number or "").strip()[:60]
+        locked.status = to_status
+        locked.status_changed_at = timezone.now()
+        locked.save()
+        label = {BUYER: _("buyer"), SYSTEM: _("system")}.get(party, "")
+        if party == BUYER and _authenticated(actor):
+            label = ""
+        _event(locked, before, to_status, actor, label=label, note=note)
+        audit_record(
+            actor=actor,
+            action="market.order.transition",
+            obj=locked,
+            changes={"status": [before, to_status], "note": note},
+        )
+        transaction.on_commit(lambda: _after_commit(locked, to_status))
+    return locked
+
+
+@transaction.atomic
+def shipping_quote(*, actor, order: Order, fee) -> Order:
+    """The cooperative confirms the courier's fee; the order can then be paid."""
+    locked = _lock(order)
+    require(actor, "market.order.process", locked)
+    if locked.status != OrderStatus.CREATED or locked.shipping_confirmed:
+        raise Conflict(_("The delivery fee of this order is already settled."), code="invalid_transition")
+    try:
+        fee = int(fee)
+    except (TypeError, ValueError):
+        raise _invalid("fee", _("Enter a whole number.")) from None
+    if not (0 <= fee <= 100_000_000):
+        raise _invalid("fee", _("Enter a fee between Rp0 and Rp100.000.000."))
+    seller = SellerSettings.objects.filter(cooperative=locked.cooperative).first()
+    hours = seller.payment_hours if seller else 24
+    locked.shipping_fee = fee
+    locked.shipping_confirmed = True
+    if locked.payment_method == PaymentMethod.TRANSFER:
+        locked.unique_code = _unique_code(locked.cooperative, locked.subtotal + fee)
+    locked.total = locked.subtotal + fee + locked.unique_code
+    locked.expires_at = timezone.now() + dt.timedelta(hours=hours)
+    locked.save()
+    _event(locked, locked.status, locked.status, actor, note=_("Delivery fee Rp%(fee)s") % {"fee": fee})
+    audit_record(actor=actor, action="market.order.shipping_quote", obj=locked, changes={"shipping_fee": fee})
+    transaction.on_commit(lambda: _after_commit(locked, "shipping_quoted"))
+    return locked
+
+
+def order_expire_if_due(*, order: Order, now: dt.datetime | None = None) -> bool:
+    """Cancel an unpaid order whose time is up and release its stock. True if it did."""
+    now = now or timezone.now()
+    if not (order.status == OrderStatus.CREATED and order.expires_at and order.expires_at <= now):
+        return False
+    with transaction.atomic():
+        locked = _lock(order)
+        if not (locked.status == OrderStatus.CREATED and locked.expires_at and locked.expires_at <= now):
+            return False
+        stock_release_order(order=locked)
+        locked.status = OrderStatus.CANCELLED
+        locked.cancel_reason = _("Not paid in time")
+        locked.status_changed_at = now
+        locked.save()
+        _event(
+            locked,
+            OrderStatus.CREATED,
+            OrderStatus.CANCELLED,
+            None,
+            label=_("system"),
+            note=locked.cancel_reason,
+        )
+        audit_record(
+            actor=None, action="market.order.expire", obj=locked, changes={"status": ["created", "cancelled"]}
+        )
+        transaction.on_commit(lambda: _after_commit(locked, OrderStatus.CANCELLED))
+    order.refresh_from_db()
+    return True
+
+
+def orders_expire(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
+    """The scheduled sweep: expire every unpaid order past its time."""
+    now = now or timezone.now()
+    due = Order.objects.filter(status=OrderStatus.CREATED, expires_at__lte=now).order_by("expires_at")[:limit]
+    return sum(order_expire_if_due(order=order, now=now) for order in due)
+
+
+# --- Payments -------------------------------------------------------------------------------
+
+
+def _record_payment(
+    order: Order, *, amount: int, source: str, actor=None, reference: str = "", event_id: str | None = None
+) -> tuple[Payment, str]:
+    """Record money received for a locked order. Returns the payment and what came of it:
+    "paid", "partial", or "late" (the order was already cancelled: a refund is now due)."""
+    payment = Payment.objects.create(
+        order=order,
+        kind=PaymentKind.PAYMENT,
+        method=order.payment_method,
+        source=source,
+        amount=amount,
+        reference=reference[:80],
+        event_id=event_id,
+        recorded_by=actor if _authenticated(actor) else None,
+    )
+    SettlementEntry.objects.create(
+        cooperative=order.cooperative,
+        kind=SettlementKind.ORDER_PAYMENT,
+        amount=amount,
+        order=order,
+        payment=payment,
+        actor=actor if _authenticated(actor) else None,
+    )
+    order.paid_amount += amount
+    outcome = "partial"
+    if order.status in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
+        _refund(
+            order, amount, actor, _("Paid after order %(number)s was cancelled") % {"number": order.number}
+        )
+        outcome = "late"
+    elif order.paid_amount >= order.total:
+        outcome = "paid"
+        if order.paid_amount > order.total:
+            _refund(order, order.paid_amount - order.total, actor, _("Paid more than the total"))
+        if order.paid_at is None:
+            order.paid_at = timezone.now()
+        if order.status == OrderStatus.CREATED:
+            before = order.status
+            order.status = OrderStatus.PAID
+            order.status_changed_at = timezone.now()
+            label = "" if _authenticated(actor) else _("payment provider")
+            _event(order, before, OrderStatus.PAID, actor, label=label, note=reference)
+    order.save()
+    audit_record(
+        actor=actor,
+        action="market.payment.record",
+        obj=order,
+        changes={"amount": amount, "source": source, "reference": reference, "outcome": outcome},
+    )
+    transaction.on_commit(lambda: _after_commit(order, f"payment_{outcome}"))
+    return payment, outcome
+
+
+def payment_confirm(
+    *, actor, order: Order, reference: str = "", amount: int | None = None
+) -> tuple[Payment, str]:
+    """The treasurer confirms the money arrived (a transfer, a QRIS payment, or cash)."""
+    order_expire_if_due(order=order)
+    with transaction.atomic():
+        locked = _lock(order)
+        require(actor, "market.payment.confirm", locked)
+        if not locked.shipping_confirmed:
+            raise Conflict(_("Confirm the delivery fee before the payment."), code="fee_not_confirmed")
+        due = (
+            locked.balance_due
+            if locked.status not in (OrderStatus.CANCELLED, OrderStatus.RETURNED)
+            else locked.total
+        )
+        if amount is None:
+            amount = due
+        try:
+            amount = int(amount)
+        except (TypeError, ValueError):
+            raise _invalid("amount", _("Enter a whole number.")) from None
+        if amount <= 0:
+            raise Conflict(_("This order is already paid."), code="already_paid")
+        return _record_payment(
+            locked, amount=amount, source=PaymentSource.TREASURER, actor=actor, reference=reference
+        )
+
+
+class BadSignature(DomainError):
+    status = 401
+    code = "bad_signature"
+
+
+def callback_signature(body: bytes) -> str:
+    """The HMAC-SHA256 (hex) the payment provider sends in X-Kopdes-Signature."""
+    return hmac.new(settings.PAYMENT_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+def payment_callback(*, body: bytes, signature: str) -> PaymentEvent:
+    """A payment provider says an order was paid. Verified by HMAC; once per event id (a replay
+    returns the first answer and changes nothing)."""
+    if not signature or not hmac.compare_digest(callback_signature(body), signature.strip().lower()):
+        raise BadSignature(_("The signature does not match."))
+    try:
+        data = json.loads(body)
+        event_id = str(data["event_id"])[:80]
+        number = str(data["order_number"])[:20]
+        amount = int(data["amount"])
+        status = str(data.get("status", "paid"))
+    except (ValueError, KeyError, TypeError):
+        raise DomainError(_("The callback body is not valid."), code="invalid_body") from None
+    if not event_id or amount <= 0:
+        raise DomainError(_("The callback body is not valid."), code="invalid_body")
+    seen = PaymentEvent.objects.filter(event_id=event_id).first()
+    if seen is not None:
+        return seen
+    order = Order.objects.filter(number=number).first()
+    if order is not None:
+        order_expire_if_due(order=order)
+    try:
+        with transaction.atomic():
+            if order is None:
+                outcome = "unknown_order"
+            elif status != "paid":
+                outcome = "ignored"
+            else:
+                locked = _lock(order)
+                _payment, outcome = _record_payment(
+                    locked, amount=amount, source=PaymentSource.GATEWAY, reference=event_id, event_id=event_id
+                )
+            return PaymentEvent.objects.create(
+                event_id=event_id, order_number=number, amount=amount, outcome=outcome, payload=data
+            )
+    except IntegrityError:
+        seen = PaymentEvent.objects.filter(event_id=event_id).first()
+        if seen is None:
+            raise
+        return seen
+
+
+@transaction.atomic
+def refund_mark_done(*, actor, refund: Payment, reference: str = "") -> Payment:
+    """The treasurer records that a due refund was paid back to the buyer."""
+    locked = Payment.objects.select_for_update().select_related("order__cooperative").get(pk=refund.pk)
+    require(actor, "market.payment.confirm", locked.order)
+    if locked.kind != PaymentKind.REFUND or locked.refund_status != RefundStatus.DUE:
+        raise Conflict(_("This refund is not due."), code="not_due")
+    locked.refund_status = RefundStatus.DONE
+    if reference:
+        locked.reference = reference[:80]
+    locked.save(update_fields=["refund_status", "reference"])
+    audit_record(
+        actor=actor,
+        action="market.refund.done",
+        obj=locked.order,
+        changes={"amount": locked.amount, "reference": reference},
+    )
+    return locked

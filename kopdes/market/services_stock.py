@@ -1,0 +1,392 @@
+"""Listings and stock: what a cooperative sells, at what price, and how many it holds where.
+
+Stock only changes through `_move`, a conditional decrement (or increment) of one StockLevel row,
+so it can never go below zero whatever runs at the same time, and every change leaves a
+StockMovement. Callers that touch several rows take them in listing-id order.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kopdes.core.audit import audit_record
+from kopdes.core.errors import Conflict, DomainError, NotFound
+from kopdes.core.policies import require
+from kopdes.core.request_context import current_origin
+
+from .catalog_cache import catalog_touch
+from .choices import ONLINE_KINDS, MovementReason
+from .models import Listing, Location, StockLevel, StockMovement
+from .search import stem_text
+
+LISTING_FIELDS = ("price", "weight_grams", "min_order", "is_active")
+MAX_PRICE = 1_000_000_000  # one billion rupiah: anything above is a typing error
+
+
+def _invalid(field: str, message: str, code: str = "invalid") -> DomainError:
+    return DomainError(message, code=code, fields={field: [message]})
+
+
+def product_catalog_fields(product) -> dict:
+    """The product's catalog fields, as copied onto each of its listings."""
+    from kopdes.products.choices import Category, LicenceStatus, LicenceType, Line, ProductStatus
+    from kopdes.regions.selectors import region_ancestors
+
+    version = product.current_version
+    today = timezone.localdate()
+    valid = {
+        lic.licence_type
+        for lic in product.licences.all()
+        if lic.status == LicenceStatus.VALID and (lic.expires_on is None or lic.expires_on >= today)
+    }
+    featured = product.featured.order_by("-month").values_list("month", flat=True).first()
+    photo = product.photos.order_by("uploaded_at", "id").values_list("image", flat=True).first()
+    places = [region.name for region in region_ancestors(region=product.village)] + [product.village.name]
+    name = version.name if version else product.name
+    body = " ".join(
+        filter(
+            None,
+            [
+                version.description if version else "",
+                version.story if version else "",
+                str(Category(product.category).label) if product.category in Category.values else "",
+                str(Line(product.line).label) if product.line in Line.values else "",
+                product.producer.name,
+                *places,
+            ],
+        )
+    )
+    return {
+        "name": name,
+        "slug": product.slug,
+        "category": product.category,
+        "line": product.line,
+        "stars": product.stars,
+        "province_code": product.regency_code[:2],
+        "regency_code": product.regency_code,
+        "village_code": str(product.village_id),
+        "has_halal": LicenceType.HALAL in valid,
+        "has_bpom": bool(valid & {LicenceType.BPOM_MD, LicenceType.BPOM_ML, LicenceType.BPOM_NA}),
+        "featured_month": featured,
+        "photo": photo or "",
+        "search_name": stem_text(name),
+        "search_text": stem_text(body),
+        "_ready": product.status == ProductStatus.READY,
+    }
+
+
+def _apply_product_fields(listing: Listing, fields: dict) -> list[str]:
+    ready = fields.pop("_ready")
+    changed = [name for name, value in fields.items() if getattr(listing, name) != value]
+    for name in changed:
+        setattr(listing, name, fields[name])
+    sellable = ready and listing.is_active
+    if listing.sellable != sellable:
+        listing.sellable = sellable
+        changed.append("sellable")
+    return changed
+
+
+def listings_refresh_for_product(*, product_id: int) -> int:
+    """Copy a product's catalog fields onto its listings (called when the product changes)."""
+    from kopdes.products.models import Product
+
+    listings = list(Listing.objects.filter(product_id=product_id))
+    if not listings:
+        return 0
+    product = (
+        Product.objects.select_related("current_version", "producer", "village")
+        .prefetch_related("licences")
+        .get(pk=product_id)
+    )
+    fields = product_catalog_fields(product)
+    changed_any = 0
+    for listing in listings:
+        changed = _apply_product_fields(listing, dict(fields))
+        if changed:
+            listing.updated_at = timezone.now()
+            listing.save(update_fields=[*changed, "updated_at"])
+            changed_any += 1
+    if changed_any:
+        catalog_touch()
+    return changed_any
+
+
+def _clean_listing(values: dict) -> dict:
+    clean = {}
+    for name in LISTING_FIELDS:
+        if name not in values or values[name] is None:
+            continue
+        value = values[name]
+        if name == "is_active":
+            clean[name] = bool(value)
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise _invalid(name, _("Enter a whole number.")) from None
+        if name == "price" and not (1 <= number <= MAX_PRICE):
+            raise _invalid(name, _("The price must be between Rp1 and Rp1.000.000.000."))
+        if name == "min_order" and number < 1:
+            raise _invalid(name, _("The minimum order is at least 1."))
+        if name == "weight_grams" and not (0 <= number <= 1_000_000):
+            raise _invalid(name, _("The weight must be between 0 and 1,000,000 grams."))
+        clean[name] = number
+    return clean
+
+
+@transaction.atomic
+def listing_create(
+    *, actor, product, price: int, weight_grams: int = 0, min_order: int = 1, is_active=True
+) -> Listing:
+    """List a product of the cooperative (its own or one of its producers') for sale."""
+    cooperative = product.cooperative
+    require(actor, "market.listing.manage", cooperative)
+    from kopdes.products.policies_catalog import HIDDEN_STATUSES
+
+    if product.status in HIDDEN_STATUSES:
+        raise _invalid("product", _("A draft or rejected product cannot be listed."), "product_not_listable")
+    clean = _clean_listing(
+        {"price": price, "weight_grams": weight_grams, "min_order": min_order, "is_active": is_active}
+    )
+    if "price" not in clean:
+        raise _invalid("price", _("Enter the price."))
+    fields = product_catalog_fields(product)
+    listing = Listing(cooperative=cooperative, product=product, **clean)
+    _apply_product_fields(listing, fields)
+    try:
+        with transaction.atomic():
+            listing.save()
+    except IntegrityError:
+        raise Conflict(
+            _("This product is already listed."),
+            code="already_listed",
+            fields={"product": [_("Already listed.")]},
+        ) from None
+    audit_record(actor=actor, action="market.listing.create", obj=listing, changes=clean)
+    catalog_touch()
+    return listing
+
+
+@transaction.atomic
+def listing_update(*, actor, listing: Listing, **values) -> Listing:
+    """Change a listing's price, weight, minimum order or whether it is on sale."""
+    require(actor, "market.listing.manage", listing.cooperative)
+    unknown = set(values) - set(LISTING_FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown field: %(field)s") % {"field": sorted(unknown)[0]})
+    clean = _clean_listing(values)
+    locked = Listing.objects.select_for_update().get(pk=listing.pk)
+    changes = {
+        name: [getattr(locked, name), value]
+        for name, value in clean.items()
+        if getattr(locked, name) != value
+    }
+    if not changes:
+        return locked
+    for name, (_old, new) in changes.items():
+        setattr(locked, name, new)
+    from kopdes.products.choices import ProductStatus
+
+    locked.sellable = locked.is_active and locked.product.status == ProductStatus.READY
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=[*changes, "sellable", "updated_at"])
+    audit_record(actor=actor, action="market.listing.update", obj=locked, changes=changes)
+    catalog_touch()
+    return locked
+
+
+# --- Locations ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def location_create(
+    *, actor, cooperative, kind: str, name: str, village, address: str = "", latitude=None, longitude=None
+) -> Location:
+    """Add an outlet or a warehouse of the cooperative."""
+    require(actor, "market.listing.manage", cooperative)
+    if kind not in ONLINE_KINDS:
+        raise _invalid("kind", _("Choose an outlet or a warehouse."))
+    name = (name or "").strip()
+    if not name:
+        raise _invalid("name", _("Enter a name."))
+    location = Location.objects.create(
+        cooperative=cooperative,
+        kind=kind,
+        name=name[:120],
+        village=village,
+        address=(address or "")[:255],
+        latitude=latitude,
+        longitude=longitude,
+    )
+    audit_record(
+        actor=actor, action="market.location.create", obj=location, changes={"kind": kind, "name": name}
+    )
+    return location
+
+
+# --- Stock ----------------------------------------------------------------------------------
+
+
+def _move(
+    *,
+    listing_id: int,
+    location: Location,
+    delta: int,
+    reason: str,
+    actor=None,
+    note: str = "",
+    order=None,
+    display_sale=None,
+) -> StockMovement | None:
+    """Change one stock row by `delta`; None when taking more than is there. Never below zero."""
+    if delta < 0:
+        updated = StockLevel.objects.filter(
+            listing_id=listing_id, location=location, quantity__gte=-delta
+        ).update(quantity=F("quantity") + delta)
+        if not updated:
+            return None
+    else:
+        updated = StockLevel.objects.filter(listing_id=listing_id, location=location).update(
+            quantity=F("quantity") + delta
+        )
+        if not updated:
+            try:
+                with transaction.atomic():
+                    StockLevel.objects.create(listing_id=listing_id, location=location, quantity=delta)
+            except IntegrityError:  # created meanwhile by another transaction
+                StockLevel.objects.filter(listing_id=listing_id, location=location).update(
+                    quantity=F("quantity") + delta
+                )
+    if location.kind in ONLINE_KINDS:
+        Listing.objects.filter(pk=listing_id).update(stock_online=F("stock_online") + delta)
+    balance = StockLevel.objects.filter(listing_id=listing_id, location=location).values_list(
+        "quantity", flat=True
+    )[0]
+    origin = current_origin()
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    return StockMovement(
+        listing_id=listing_id,
+        location=location,
+        delta=delta,
+        balance_after=balance,
+        reason=reason,
+        note=note[:255],
+        order=order,
+        display_sale=display_sale,
+        actor=actor if authenticated else None,
+        ip=origin.ip,
+        channel=origin.channel,
+    )
+
+
+def stock_take(*, listing: Listing, quantity: int, prefer: Location | None = None) -> StockMovement:
+    """Take `quantity` of a listing for an order from one online location (`prefer` first); the
+    movement is returned unsaved (the caller links it to the order). Raises Conflict if no
+    single location holds that many."""
+    for _attempt in range(3):
+        levels = list(
+            StockLevel.objects.filter(
+                listing=listing,
+                quantity__gte=quantity,
+                location__kind__in=ONLINE_KINDS,
+                location__is_active=True,
+            )
+            .select_related("location")
+            .order_by("location_id")
+        )
+        if prefer is not None:
+            levels.sort(key=lambda level: level.location_id != prefer.pk)
+        if not levels:
+            break
+        for level in levels:
+            movement = _move(
+                listing_id=listing.pk,
+                location=level.location,
+                delta=-quantity,
+                reason=MovementReason.CHECKOUT,
+            )
+            if movement is not None:
+                return movement
+    available = Listing.objects.filter(pk=listing.pk).values_list("stock_online", flat=True).first() or 0
+    message = _("Only %(available)s left of %(name)s.") % {"available": available, "name": listing.name}
+    raise Conflict(message, code="out_of_stock", fields={f"listing:{listing.pk}": [message]})
+
+
+@transaction.atomic
+def stock_adjust(*, actor, listing: Listing, location: Location, delta: int, note: str) -> StockMovement:
+    """An officer adds or removes stock at one location, with a reason."""
+    require(actor, "market.stock.adjust", listing.cooperative)
+    if location.cooperative_id != listing.cooperative_id:
+        raise _invalid("location", _("Choose one of the cooperative's own outlets or warehouses."))
+    note = (note or "").strip()
+    if not note:
+        raise _invalid("note", _("Say why the stock changes."), "reason_required")
+    try:
+        delta = int(delta)
+    except (TypeError, ValueError):
+        raise _invalid("delta", _("Enter a whole number.")) from None
+    if delta == 0 or abs(delta) > 1_000_000:
+        raise _invalid("delta", _("Enter a change other than zero, at most 1,000,000."))
+    movement = _move(
+        listing_id=listing.pk,
+        location=location,
+        delta=delta,
+        reason=MovementReason.ADJUST,
+        actor=actor,
+        note=note,
+    )
+    if movement is None:
+        raise Conflict(
+            _("There is not that much stock here to remove."),
+            code="not_enough_stock",
+            fields={"delta": [_("There is not that much stock here to remove.")]},
+        )
+    movement.save()
+    audit_record(
+        actor=actor,
+        action="market.stock.adjust",
+        obj=listing,
+        changes={"location": location.name, "delta": delta, "balance": movement.balance_after, "note": note},
+    )
+    catalog_touch()
+    return movement
+
+
+def stock_release_order(*, order, reason: str = MovementReason.RELEASE, actor=None) -> list[StockMovement]:
+    """Put an order's stock back where it was taken from (once). Caller holds the order's lock."""
+    if order.stock_released:
+        return []
+    movements = []
+    for line in order.lines.select_related("location").order_by("listing_id", "id"):
+        movement = _move(
+            listing_id=line.listing_id,
+            location=line.location,
+            delta=line.quantity,
+            reason=reason,
+            actor=actor,
+            order=order,
+            note=order.number,
+        )
+        if movement is not None:
+            movements.append(movement)
+        Listing.objects.filter(pk=line.listing_id, sold_count__gte=line.quantity).update(
+            sold_count=F("sold_count") - line.quantity
+        )
+    StockMovement.objects.bulk_create(movements)
+    order.stock_released = True
+    order.save(update_fields=["stock_released"])
+    catalog_touch()
+    return movements
+
+
+def location_for(*, cooperative, location_id) -> Location:
+    try:
+        return Location.objects.get(pk=int(location_id), cooperative=cooperative, is_active=True)
+    except (Location.DoesNotExist, TypeError, ValueError):
+        raise NotFound(
+            _("That location does not exist."), fields={"location": [_("Choose a location.")]}
+        ) from None

@@ -1,0 +1,361 @@
+"""The money core: checkout, stock, the order state machine, payments and settlement."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+from lokal import parse_qris
+
+from kopdes.accounts.choices import Role
+from kopdes.core.errors import Conflict, DomainError
+from kopdes.core.policies import PolicyDenied
+from kopdes.market.choices import DeliveryMethod, OrderStatus, PaymentMethod, RefundStatus
+from kopdes.market.models import (
+    Listing,
+    Order,
+    Payment,
+    PaymentEvent,
+    SettlementEntry,
+    StockLevel,
+    StockMovement,
+)
+from kopdes.market.qris import order_qris
+from kopdes.market.services_orders import (
+    BUYER,
+    SELLER,
+    CheckoutRequest,
+    DeliveryChoice,
+    PriceChanged,
+    callback_signature,
+    cart_get,
+    cart_set,
+    checkout_place,
+    order_transition,
+    orders_expire,
+    payment_callback,
+    payment_confirm,
+    shipping_quote,
+)
+from kopdes.market.services_stock import listing_update, stock_adjust
+
+from .factories import JAHAB, MASABEWA, make_listing, officer, outlet
+
+pytestmark = pytest.mark.django_db
+
+
+def request_for(
+    *listings, method=DeliveryMethod.PICKUP, payment=PaymentMethod.QRIS, **fields
+) -> CheckoutRequest:
+    deliveries = {}
+    for listing in listings:
+        pickup = outlet(listing.cooperative).pk if method == DeliveryMethod.PICKUP else None
+        deliveries[listing.cooperative_id] = DeliveryChoice(method=method, pickup_location_id=pickup)
+    values = {
+        "contact_name": "Maria Goreti",
+        "contact_phone": "0812-3456-7890",
+        "payment_method": payment,
+        "address_village_code": JAHAB,
+        "address_line": "Jl. Mangkurawang 12",
+        **fields,
+    }
+    return CheckoutRequest(deliveries=deliveries, **values)
+
+
+def buy(listing, quantity=1, *, key="key-00000001", **fields) -> list[Order]:
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=quantity)
+    return checkout_place(actor=None, cart=cart, request=request_for(listing, **fields), idempotency_key=key)
+
+
+def test_checkout_takes_the_stock_and_records_the_movement():
+    listing = make_listing(stock=5, price=30_000)
+
+    [order] = buy(listing, 2)
+
+    assert order.status == OrderStatus.CREATED
+    assert order.total == 60_000 and order.subtotal == 60_000
+    assert StockLevel.objects.get(listing=listing).quantity == 3
+    listing.refresh_from_db()
+    assert listing.stock_online == 3
+    movement = StockMovement.objects.get(listing=listing, order=order)
+    assert (movement.delta, movement.balance_after, movement.reason) == (-2, 3, "checkout")
+    assert order.events.get().to_status == OrderStatus.CREATED
+
+
+def test_one_cart_across_cooperatives_makes_one_order_per_cooperative():
+    kukar = make_listing(JAHAB, price=10_000)
+    sikka = make_listing(MASABEWA, price=20_000)
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=kukar.pk, quantity=1)
+    cart_set(actor=None, cart=cart, listing_id=sikka.pk, quantity=2)
+
+    orders = checkout_place(
+        actor=None, cart=cart, request=request_for(kukar, sikka), idempotency_key="two-sellers-1"
+    )
+
+    assert sorted(order.total for order in orders) == [10_000, 40_000]
+    assert {order.cooperative_id for order in orders} == {kukar.cooperative_id, sikka.cooperative_id}
+    assert not cart.items.exists()
+
+
+def test_a_retried_checkout_returns_the_same_order():
+    listing = make_listing(stock=5)
+    [first] = buy(listing, 1, key="double-click-1")
+
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=1)
+    again = checkout_place(
+        actor=None, cart=cart, request=request_for(listing), idempotency_key="double-click-1"
+    )
+
+    assert [order.pk for order in again] == [first.pk]
+    assert StockLevel.objects.get(listing=listing).quantity == 4
+
+
+def test_checkout_refuses_more_than_the_stock_and_changes_nothing():
+    listing = make_listing(stock=2)
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=2)
+    StockLevel.objects.filter(listing=listing).update(quantity=1)  # sold at the outlet meanwhile
+
+    with pytest.raises(Conflict) as caught:
+        checkout_place(actor=None, cart=cart, request=request_for(listing), idempotency_key="too-many-1")
+
+    assert caught.value.code == "out_of_stock"
+    assert not Order.objects.exists()
+    assert StockLevel.objects.get(listing=listing).quantity == 1
+
+
+def test_a_price_changed_since_the_cart_is_shown_not_charged():
+    listing = make_listing(price=25_000)
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=1)
+    ketua = officer(listing.cooperative)
+    listing_update(actor=ketua, listing=listing, price=27_500)
+
+    with pytest.raises(PriceChanged) as caught:
+        checkout_place(actor=None, cart=cart, request=request_for(listing), idempotency_key="price-moved-1")
+
+    assert caught.value.changes[0]["new"] == 27_500
+    assert not Order.objects.exists()
+    # The cart now holds the new price: placing again charges what the buyer has now seen.
+    [order] = checkout_place(
+        actor=None, cart=cart, request=request_for(listing), idempotency_key="price-moved-2"
+    )
+    assert order.total == 27_500
+
+
+def test_quantity_below_the_minimum_is_refused():
+    listing = make_listing(min_order=3)
+    with pytest.raises(DomainError) as caught:
+        cart_set(actor=None, cart=cart_get(), listing_id=listing.pk, quantity=2)
+    assert caught.value.code == "below_minimum"
+
+
+def test_bank_transfer_adds_a_unique_code_and_local_delivery_its_zone_fee():
+    listing = make_listing(price=50_000)
+
+    [order] = buy(listing, 1, method=DeliveryMethod.LOCAL, payment=PaymentMethod.TRANSFER)
+
+    assert order.shipping_fee == 10_000
+    assert 1 <= order.unique_code <= 999
+    assert order.total == 60_000 + order.unique_code
+
+
+def test_courier_orders_wait_for_the_fee_before_they_can_be_paid():
+    listing = make_listing(price=50_000)
+    [order] = buy(listing, 1, method=DeliveryMethod.COURIER)
+    treasurer = officer(listing.cooperative, Role.BENDAHARA)
+
+    with pytest.raises(Conflict):
+        payment_confirm(actor=treasurer, order=order)
+    order = shipping_quote(actor=officer(listing.cooperative), order=order, fee=18_000)
+
+    assert order.total == 68_000 and order.shipping_confirmed
+
+
+def test_the_qris_for_an_order_carries_its_amount_and_a_valid_crc():
+    listing = make_listing(price=42_000)
+    [order] = buy(listing, 1)
+
+    payload = order_qris(order)
+    info = parse_qris(payload)
+
+    assert info.valid, info.errors
+    assert info.type == "dynamic"
+    assert info.amount == "42000"
+
+
+def test_the_treasurer_confirms_payment_and_it_goes_to_the_settlement_record():
+    listing = make_listing(price=30_000)
+    [order] = buy(listing, 1)
+    treasurer = officer(listing.cooperative, Role.BENDAHARA)
+
+    payment, outcome = payment_confirm(actor=treasurer, order=order, reference="mutasi 22/11")
+
+    order.refresh_from_db()
+    assert outcome == "paid" and order.status == OrderStatus.PAID and order.paid_amount == 30_000
+    entry = SettlementEntry.objects.get(payment=payment)
+    assert (entry.cooperative_id, entry.amount) == (listing.cooperative_id, 30_000)
+
+
+def test_another_cooperatives_treasurer_cannot_confirm():
+    listing = make_listing()
+    other = make_listing(MASABEWA)
+    [order] = buy(listing, 1)
+
+    with pytest.raises(PolicyDenied):
+        payment_confirm(actor=officer(other.cooperative, Role.BENDAHARA), order=order)
+    with pytest.raises(PolicyDenied):
+        payment_confirm(actor=officer(listing.cooperative, Role.SEKRETARIS), order=order)
+
+
+def _callback(order, event_id="evt-1", amount=None, secret_body=None):
+    body = json.dumps(
+        {
+            "event_id": event_id,
+            "order_number": order.number,
+            "amount": amount or order.total,
+            "status": "paid",
+        }
+    ).encode()
+    return payment_callback(body=body, signature=callback_signature(secret_body or body))
+
+
+def test_a_signed_callback_pays_once_and_a_replay_changes_nothing():
+    listing = make_listing(price=30_000)
+    [order] = buy(listing, 1)
+
+    first = _callback(order)
+    again = _callback(order)
+
+    order.refresh_from_db()
+    assert first.pk == again.pk and first.outcome == "paid"
+    assert order.status == OrderStatus.PAID and order.paid_amount == 30_000
+    assert Payment.objects.filter(order=order).count() == 1
+    assert PaymentEvent.objects.count() == 1
+
+
+def test_a_forged_callback_is_refused():
+    listing = make_listing()
+    [order] = buy(listing, 1)
+
+    with pytest.raises(DomainError) as caught:
+        _callback(order, secret_body=b"something else")
+
+    assert caught.value.code == "bad_signature"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CREATED and not PaymentEvent.objects.exists()
+
+
+def test_an_unpaid_order_expires_and_releases_its_stock():
+    listing = make_listing(stock=3)
+    [order] = buy(listing, 2)
+
+    assert orders_expire(now=timezone.now() + dt.timedelta(hours=25)) == 1
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED and order.stock_released
+    assert StockLevel.objects.get(listing=listing).quantity == 3
+    assert Listing.objects.get(pk=listing.pk).stock_online == 3
+
+
+def test_an_expired_order_paid_late_stays_cancelled_with_a_refund_due():
+    listing = make_listing(price=30_000, stock=3)
+    [order] = buy(listing, 1)
+    Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+
+    event = _callback(order)
+
+    order.refresh_from_db()
+    assert event.outcome == "late"
+    assert order.status == OrderStatus.CANCELLED
+    refund = Payment.objects.get(order=order, kind="refund")
+    assert refund.refund_status == RefundStatus.DUE and refund.amount == 30_000
+    assert (
+        SettlementEntry.objects.filter(cooperative=listing.cooperative).aggregate(s=Sum("amount"))["s"] == 0
+    )
+    assert StockLevel.objects.get(listing=listing).quantity == 3
+
+
+def test_the_order_walks_its_states_and_each_step_is_recorded():
+    listing = make_listing(price=30_000)
+    [order] = buy(listing, 1)
+    ketua = officer(listing.cooperative)
+    payment_confirm(actor=officer(listing.cooperative, Role.BENDAHARA), order=order)
+
+    order = order_transition(actor=ketua, order=order, to_status=OrderStatus.PROCESSING, party=SELLER)
+    order = order_transition(
+        actor=ketua, order=order, to_status=OrderStatus.SHIPPED, party=SELLER, tracking_number="JNE123"
+    )
+    order.via_link = True
+    order = order_transition(actor=None, order=order, to_status=OrderStatus.RECEIVED, party=BUYER)
+    order.via_link = True
+    order = order_transition(actor=None, order=order, to_status=OrderStatus.COMPLETED, party=BUYER)
+
+    assert [e.to_status for e in order.events.all()] == [
+        "created",
+        "paid",
+        "processing",
+        "shipped",
+        "received",
+        "completed",
+    ]
+
+
+def test_steps_out_of_order_or_by_the_wrong_party_are_refused():
+    listing = make_listing()
+    [order] = buy(listing, 1)
+    ketua = officer(listing.cooperative)
+
+    with pytest.raises(Conflict):  # not paid yet
+        order_transition(actor=ketua, order=order, to_status=OrderStatus.PROCESSING, party=SELLER)
+    with pytest.raises(PolicyDenied):  # a stranger is not the buyer
+        order_transition(actor=None, order=order, to_status=OrderStatus.CANCELLED, party=BUYER)
+    with pytest.raises(PolicyDenied):  # an officer of another cooperative
+        other = make_listing(MASABEWA)
+        order_transition(
+            actor=officer(other.cooperative),
+            order=order,
+            to_status=OrderStatus.CANCELLED,
+            party=SELLER,
+            note="x",
+        )
+
+
+def test_cancelling_a_paid_order_releases_stock_and_makes_a_refund_due():
+    listing = make_listing(price=30_000, stock=4)
+    [order] = buy(listing, 2)
+    payment_confirm(actor=officer(listing.cooperative, Role.BENDAHARA), order=order)
+
+    order_transition(
+        actor=officer(listing.cooperative),
+        order=order,
+        to_status=OrderStatus.CANCELLED,
+        party=SELLER,
+        note="Stok rusak",
+    )
+
+    assert StockLevel.objects.get(listing=listing).quantity == 4
+    assert Payment.objects.get(order=order, kind="refund").amount == 60_000
+
+
+def test_an_officer_adjusts_stock_with_a_reason_and_cannot_go_below_zero():
+    listing = make_listing(stock=2)
+    ketua = officer(listing.cooperative)
+
+    with pytest.raises(DomainError):
+        stock_adjust(actor=ketua, listing=listing, location=outlet(listing.cooperative), delta=5, note="")
+    with pytest.raises(Conflict):
+        stock_adjust(
+            actor=ketua, listing=listing, location=outlet(listing.cooperative), delta=-3, note="rusak"
+        )
+    movement = stock_adjust(
+        actor=ketua, listing=listing, location=outlet(listing.cooperative), delta=8, note="panen"
+    )
+
+    assert movement.balance_after == 10 and Listing.objects.get(pk=listing.pk).stock_online == 10
