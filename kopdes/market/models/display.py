@@ -107,7 +107,7 @@ class DisplaySaleLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.listing_id}"
+        return f"{self.quantity} x {self.listing_id}"
 
 
 class DisplaySettlement(models.Model):

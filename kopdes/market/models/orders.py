@@ -53,7 +53,7 @@ class CartItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.listing_id}"
+        return f"{self.quantity} x {self.listing_id}"
 
 
 class Checkout(models.Model):
@@ -173,7 +173,7 @@ class OrderLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.name}"
+        return f"{self.quantity} x {self.name}"
 
 
 class OrderEvent(models.Model):
@@ -242,7 +242,7 @@ class PaymentEvent(models.Model):
 
 
 class SettlementEntry(models.Model):
-    """The cooperative's settlement record: what it is owed (+) or owes back (−), line by line."""
+    """The cooperative's settlement record: what it is owed (+) or owes back (-), line by line."""
 
     cooperative = models.ForeignKey(
         "cooperatives.Cooperative", on_delete=models.PROTECT, related_name="settlement_entries"
