@@ -7,6 +7,9 @@ from kopdes.accounts.api_auth import API_AUTH
 from kopdes.cooperatives.api import router as cooperatives_router
 from kopdes.cooperatives.api_imports import router as imports_router
 from kopdes.core.api import install_error_handlers
+from kopdes.market.api_catalog import router as market_catalog_router
+from kopdes.market.api_display import router as display_router
+from kopdes.market.api_orders import router as market_orders_router
 from kopdes.monitoring.api import router as coverage_router
 from kopdes.products.api_catalog import router as products_router
 from kopdes.products.api_curation import router as curation_router
@@ -34,3 +37,6 @@ api.add_router("/coverage", coverage_router)
 api.add_router("/products", products_router)
 api.add_router("/curation", curation_router)
 api.add_router("/licences", licences_router)
+api.add_router("/market", market_catalog_router)
+api.add_router("/market", market_orders_router)
+api.add_router("/display-points", display_router)

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_cart as views
+
+urlpatterns = [
+    path("keranjang/tambah/", views.cart_add, name="cart_add"),
+]
