@@ -64,18 +64,22 @@ def order_detail(order: Order) -> dict:
 
 def settlement_entries(*, user, cooperative) -> QuerySet[SettlementEntry]:
     require(user, "market.settlement.view", cooperative)
-    return SettlementEntry.objects.filter(cooperative=cooperative).select_related("order").order_by(
-        "-created_at", "-id"
+    return (
+        SettlementEntry.objects.filter(cooperative=cooperative)
+        .select_related("order")
+        .order_by("-created_at", "-id")
     )
 
 
 def settlement_balance(*, user, cooperative) -> int:
     require(user, "market.settlement.view", cooperative)
-    return SettlementEntry.objects.filter(cooperative=cooperative).aggregate(total=Sum("amount"))["total"] or 0
+    return (
+        SettlementEntry.objects.filter(cooperative=cooperative).aggregate(total=Sum("amount"))["total"] or 0
+    )
 
 
 def refunds_due(*, user, cooperative) -> QuerySet[Payment]:
     require(user, "market.settlement.view", cooperative)
-    return Payment.objects.filter(order__cooperative=cooperative, kind="refund", refund_status="due").select_related(
-        "order"
-    )
+    return Payment.objects.filter(
+        order__cooperative=cooperative, kind="refund", refund_status="due"
+    ).select_related("order")

@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -520,7 +519,6 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
                 location=movement.location,
             )
         )
-        Listing.objects.filter(pk=listing.pk).update(sold_count=F("sold_count") + item.quantity)
     OrderLine.objects.bulk_create(lines)
     StockMovement.objects.bulk_create(movements)
     for order, _items, _pickup in orders:

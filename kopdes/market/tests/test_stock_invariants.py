@@ -1,0 +1,204 @@
+"""Stock invariants: exactly the stock is sold when buyers race (PostgreSQL, real threads), and
+after any sequence of stock operations the levels equal the movements and never go below zero."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Sum
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kopdes.core.errors import Conflict, DomainError
+from kopdes.market.choices import OrderStatus
+from kopdes.market.models import Listing, Order, StockLevel, StockMovement
+from kopdes.market.services_orders import (
+    SELLER,
+    cart_get,
+    cart_set,
+    checkout_place,
+    order_transition,
+)
+from kopdes.market.services_stock import stock_adjust
+
+from .factories import MASABEWA, make_listing, officer, outlet
+from .test_services_orders import request_for
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks under real concurrency: PostgreSQL"
+)
+
+
+def _race(listings, buyers: int, quantity: int = 1) -> tuple[list[str], list[str]]:
+    """`buyers` threads each put `quantity` of one listing (round robin) in a cart and check out."""
+    results: list[str] = []
+    errors: list[str] = []
+    start = threading.Barrier(buyers)
+
+    def buyer(n: int) -> None:
+        listing = listings[n % len(listings)]
+        try:
+            cart = cart_get()
+            try:
+                cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=quantity)
+            except Conflict:
+                results.append("sold_out_at_cart")
+                start.wait()
+                return
+            start.wait()
+            try:
+                checkout_place(
+                    actor=None, cart=cart, request=request_for(listing), idempotency_key=uuid.uuid4().hex
+                )
+                results.append("bought")
+            except Conflict as exc:
+                results.append(exc.code)
+        except Exception as exc:  # noqa: BLE001  (any other failure is the test's finding)
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buyer, args=(n,)) for n in range(buyers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_many_buyers_racing_for_the_last_units_buy_exactly_the_stock(regions):
+    listing = make_listing(stock=10)
+
+    results, errors = _race([listing], buyers=32)
+
+    assert errors == []
+    assert results.count("bought") == 10
+    assert set(results) <= {"bought", "out_of_stock", "sold_out_at_cart"}
+    assert StockLevel.objects.get(listing=listing).quantity == 0
+    assert Listing.objects.get(pk=listing.pk).stock_online == 0
+    assert Order.objects.count() == 10
+    assert (
+        StockMovement.objects.filter(listing=listing, reason="checkout").aggregate(s=Sum("delta"))["s"] == -10
+    )
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_racing_over_several_products_never_oversells_any(regions):
+    listings = [make_listing(stock=5), make_listing(stock=3), make_listing(MASABEWA, stock=4)]
+
+    results, errors = _race(listings, buyers=36, quantity=1)
+
+    assert errors == []
+    assert results.count("bought") == 12
+    for listing in listings:
+        assert StockLevel.objects.get(listing=listing).quantity == 0
+        assert Listing.objects.get(pk=listing.pk).stock_online == 0
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submitted_checkout_makes_one_order(regions):
+    listing = make_listing(stock=5)
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=2)
+    seen: list[list[int]] = []
+    errors: list[str] = []
+    start = threading.Barrier(4)
+
+    def press() -> None:
+        try:
+            start.wait()
+            orders = checkout_place(
+                actor=None, cart=cart, request=request_for(listing), idempotency_key="same-key-123"
+            )
+            seen.append([order.pk for order in orders])
+        except Exception as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Order.objects.count() == 1
+    assert all(pks == seen[0] for pks in seen)
+    assert StockLevel.objects.get(listing=listing).quantity == 3
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("adjust"), st.integers(min_value=-6, max_value=8)),
+        st.tuples(st.just("buy"), st.integers(min_value=1, max_value=4)),
+        st.tuples(st.just("cancel"), st.integers(min_value=0, max_value=5)),
+    ),
+    max_size=12,
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=operations)
+def test_stock_always_equals_its_movements_and_never_goes_negative(steps):
+    with transaction.atomic():
+        listing = make_listing(stock=0)
+        ketua = officer(listing.cooperative)
+        location = outlet(listing.cooperative)
+        orders: list[Order] = []
+        for n, (kind, value) in enumerate(steps):
+            try:
+                if kind == "adjust" and value:
+                    stock_adjust(
+                        actor=ketua, listing=listing, location=location, delta=value, note="hitung ulang"
+                    )
+                elif kind == "buy":
+                    cart = cart_get()
+                    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=value)
+                    orders += checkout_place(
+                        actor=None,
+                        cart=cart,
+                        request=request_for(listing),
+                        idempotency_key=f"hyp-{n}-{uuid.uuid4().hex}",
+                    )
+                elif kind == "cancel" and orders:
+                    order = orders[value % len(orders)]
+                    order.refresh_from_db()
+                    if order.status == OrderStatus.CREATED:
+                        order_transition(
+                            actor=ketua,
+                            order=order,
+                            to_status=OrderStatus.CANCELLED,
+                            party=SELLER,
+                            note="habis",
+                        )
+            except (Conflict, DomainError):
+                pass  # refused: and nothing may have changed, which the invariant below checks
+            level = StockLevel.objects.filter(listing=listing).values_list("quantity", flat=True).first() or 0
+            moved = StockMovement.objects.filter(listing=listing).aggregate(s=Sum("delta"))["s"] or 0
+            assert level >= 0
+            assert level == moved
+            assert Listing.objects.get(pk=listing.pk).stock_online == level
+            sold = sum(
+                line.quantity
+                for order in Order.objects.filter(lines__listing=listing, stock_released=False).distinct()
+                for line in order.lines.all()
+            )
+            assert moved == (
+                (
+                    StockMovement.objects.filter(listing=listing, reason="adjust").aggregate(s=Sum("delta"))[
+                        "s"
+                    ]
+                    or 0
+                )
+                - sold
+            )
+        transaction.set_rollback(True)
