@@ -891,3 +891,24 @@ def refund_mark_done(*, actor, refund: Payment, reference: str = "") -> Payment:
         changes={"amount": locked.amount, "reference": reference},
     )
     return locked
+
+
+RECEIVED_COMPLETES_AFTER = dt.timedelta(days=7)
+
+
+def orders_complete_received(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
+    """The scheduled sweep: an order received a week ago (and fully paid) completes by itself."""
+    now = now or timezone.now()
+    due = Order.objects.filter(
+        status=OrderStatus.RECEIVED, status_changed_at__lte=now - RECEIVED_COMPLETES_AFTER
+    ).order_by("status_changed_at")[:limit]
+    done = 0
+    for order in due:
+        if order.balance_due:
+            continue
+        try:
+            order_transition(actor=None, order=order, to_status=OrderStatus.COMPLETED, party=SYSTEM)
+            done += 1
+        except Conflict:
+            continue  # moved meanwhile
+    return done

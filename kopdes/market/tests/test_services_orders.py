@@ -35,6 +35,7 @@ from kopdes.market.services_orders import (
     cart_set,
     checkout_place,
     order_transition,
+    orders_complete_received,
     orders_expire,
     payment_callback,
     payment_confirm,
@@ -359,3 +360,17 @@ def test_an_officer_adjusts_stock_with_a_reason_and_cannot_go_below_zero():
     )
 
     assert movement.balance_after == 10 and Listing.objects.get(pk=listing.pk).stock_online == 10
+
+
+def test_a_received_and_paid_order_completes_by_itself_after_a_week():
+    listing = make_listing(price=30_000)
+    [order] = buy(listing, 1)
+    ketua = officer(listing.cooperative)
+    payment_confirm(actor=officer(listing.cooperative, Role.BENDAHARA), order=order)
+    for step in (OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.RECEIVED):
+        order = order_transition(actor=ketua, order=order, to_status=step, party=SELLER)
+
+    assert orders_complete_received(now=timezone.now() + dt.timedelta(days=6)) == 0
+    assert orders_complete_received(now=timezone.now() + dt.timedelta(days=8)) == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED and order.events.last().actor_label == "system"
