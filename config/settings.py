@@ -113,6 +113,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kopdes.core.context_processors.shell",
+                "kopdes.market.context_processors.cart",
             ],
             "builtins": ["django.templatetags.i18n", "django.templatetags.static"],
         },

@@ -9,6 +9,7 @@ class MarketConfig(AppConfig):
     def ready(self) -> None:
         from . import nav_cart, nav_catalog, nav_display, nav_listings, nav_seller, policies, subscribers  # noqa: F401  importing registers the rules and listeners
 
+        from . import views_cart  # noqa: F401  its user_logged_in receiver merges a guest's cart
         for area in (nav_catalog, nav_cart, nav_seller, nav_listings, nav_display):
             area.register()
 
