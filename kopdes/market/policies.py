@@ -173,3 +173,13 @@ def may_view_statement(user, settlement) -> bool:
         or _officer(user, settlement.cooperative, tuple(OFFICER_ROLES))
         or _admin(user, settlement.cooperative)
     )
+
+
+# --- Display points: the cooperative's side (display points area) --------------------------
+
+
+@rule("market.display.cooperative")
+def may_see_own_display_goods(user, _obj) -> bool:
+    """The page where a cooperative's officers consign goods and read their statements: any
+    officer of a cooperative (what they see there is narrowed to their own cooperatives)."""
+    return bool(org_ids(user, *OFFICER_ROLES))
