@@ -7,8 +7,6 @@ returned), their orders by the private link's token (`?token=`). A session is ch
 only when it is logged in, so a guest's checkout is never refused for a missing CSRF cookie.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from decimal import Decimal
