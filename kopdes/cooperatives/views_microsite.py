@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from lokal import parse_phone
 
+from kopdes.core import sections
 from kopdes.core.errors import NotFound
 from kopdes.core.policies import require
 from kopdes.core.visitor_cache import cache_for_visitors
@@ -86,7 +87,12 @@ def _officers(cooperative: Cooperative) -> list:
 
 
 @require_GET
-@cache_for_visitors(action=MICROSITE_ACTION, key=lambda slug: f"microsite:{slug}", timeout=PAGE_TIMEOUT)
+@cache_for_visitors(
+    action=MICROSITE_ACTION,
+    # Sections from other apps (the market's products for sale) move the key on when they change.
+    key=lambda slug: f"microsite:{slug}:{sections.cache_key_for(sections.COOPERATIVE)}",
+    timeout=PAGE_TIMEOUT,
+)
 def microsite(request: HttpRequest, slug: str) -> HttpResponse:
     found = _cooperative_or_404(request, slug)
     if isinstance(found, HttpResponse):
@@ -106,6 +112,7 @@ def microsite(request: HttpRequest, slug: str) -> HttpResponse:
         "phone_display": parse_phone(cooperative.phone).national if cooperative.phone else "",
         "page_url": request.build_absolute_uri(cooperative.get_public_url()),
         "whatsapp_text": _("Hello, I would like to ask about %(name)s") % {"name": cooperative.name},
+        "sections": sections.sections_for(sections.COOPERATIVE, request, cooperative),
     }
     return render(request, "cooperatives/microsite/page.html", context)
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kopdes.core import sections
 from kopdes.core.errors import DomainError, NotFound
 from kopdes.core.forms import apply_domain_error
 from kopdes.core.paging import paginate
@@ -205,10 +206,18 @@ def public_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@cache_for_visitors(action=PUBLIC_RULE, key=lambda slug: f"product:{slug}", timeout=300)
+@cache_for_visitors(
+    action=PUBLIC_RULE,
+    # Sections from other apps (the market's price and stock) move the key on when they change.
+    key=lambda slug: f"product:{slug}:{sections.cache_key_for(sections.PRODUCT)}",
+    timeout=300,
+)
 def public(request: HttpRequest, slug: str) -> HttpResponse:
     product = _or_404(selectors.product_public, user=request.user, slug=slug)
+    shown = sections.sections_for(sections.PRODUCT, request, product)
     context = {
+        "sections": shown,
+        "price_elsewhere": any(section.get("replaces_price") for _template, section in shown),
         "product": product,
         "version": product.current_version,
         "producer": product.producer,
