@@ -2,14 +2,29 @@
 
 Text is stemmed with Sastrawi when a listing is saved ("olahan" and "mengolah" both become
 "olah"), and the query is stemmed the same way, so both databases search the same words.
+
+The stemmed text is words of [0-9a-z] separated by single spaces, so both full-text engines cut it
+into the same tokens: PostgreSQL's `simple` configuration over a stored generated tsvector
+(`search_vector`, the name weighted A, the rest B, GIN-indexed) and SQLite's FTS5 over the two
+columns (an external-content table kept by triggers). Every query word must occur (AND), in the
+name or the rest. One known difference, left as it is: PostgreSQL's parser reads a word such as
+"3e5x" as the number "3e5" followed by "x"; product text of that shape is not expected.
+
+The vocabulary (`SearchTerm`) holds every stemmed word, for typo-tolerant suggestions.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from functools import cache
 
 _WORD = re.compile(r"[0-9a-z]+")
+
+MAX_TERMS = 8  # words of a query that count; more only slow the search down
+MAX_TERM_LENGTH = 40
+FTS_TABLE = "market_listing_fts"
 
 
 @cache
@@ -26,3 +41,251 @@ def stem_text(text: str) -> str:
         return ""
     stemmer = _stemmer()
     return " ".join(stemmer.stem(word) or word for word in words)
+
+
+def query_terms(text: str) -> list[str]:
+    """The stemmed words of a search query, each once, in order, at most MAX_TERMS."""
+    terms: list[str] = []
+    for term in stem_text(text or "").split():
+        term = term[:MAX_TERM_LENGTH]
+        if term not in terms:
+            terms.append(term)
+        if len(terms) == MAX_TERMS:
+            break
+    return terms
+
+
+# --- Schema -------------------------------------------------------------------------------------
+# Created by migration 0002_search. On SQLite, Django rebuilds a table to alter it and the rebuild
+# loses triggers and indexes it does not know of, so `search_schema_ensure` runs after every
+# migrate and puts them back (and rebuilds the index if the triggers were missing).
+
+POSTGRES_SCHEMA = [
+    """ALTER TABLE market_listing ADD COLUMN IF NOT EXISTS search_vector tsvector
+       GENERATED ALWAYS AS (
+         setweight(to_tsvector('simple'::regconfig, coalesce(search_name, '')), 'A')
+         || setweight(to_tsvector('simple'::regconfig, coalesce(search_text, '')), 'B')
+       ) STORED""",
+    "CREATE INDEX IF NOT EXISTS market_listing_search_idx ON market_listing USING gin (search_vector)",
+    # Name-only matches, to keep them among the candidates when a word matches very many listings.
+    """CREATE INDEX IF NOT EXISTS market_listing_search_name_idx ON market_listing
+       USING gin (to_tsvector('simple'::regconfig, search_name))""",
+]
+POSTGRES_DROP = [
+    "DROP INDEX IF EXISTS market_listing_search_name_idx",
+    "DROP INDEX IF EXISTS market_listing_search_idx",
+    "ALTER TABLE market_listing DROP COLUMN IF EXISTS search_vector",
+]
+SQLITE_TRIGGERS = [
+    """CREATE TRIGGER IF NOT EXISTS market_listing_fts_ai AFTER INSERT ON market_listing BEGIN
+       INSERT INTO market_listing_fts(rowid, search_name, search_text)
+       VALUES (new.id, new.search_name, new.search_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS market_listing_fts_ad AFTER DELETE ON market_listing BEGIN
+       INSERT INTO market_listing_fts(market_listing_fts, rowid, search_name, search_text)
+       VALUES ('delete', old.id, old.search_name, old.search_text); END""",
+    # Only when the text changes: stock and price updates leave the index alone.
+    """CREATE TRIGGER IF NOT EXISTS market_listing_fts_au AFTER UPDATE OF search_name, search_text
+       ON market_listing BEGIN
+       INSERT INTO market_listing_fts(market_listing_fts, rowid, search_name, search_text)
+       VALUES ('delete', old.id, old.search_name, old.search_text);
+       INSERT INTO market_listing_fts(rowid, search_name, search_text)
+       VALUES (new.id, new.search_name, new.search_text); END""",
+]
+SQLITE_TABLE = (
+    # detail=column: no word positions (no phrase search needed), a smaller index.
+    """CREATE VIRTUAL TABLE IF NOT EXISTS market_listing_fts USING fts5(
+       search_name, search_text, content='market_listing', content_rowid='id',
+       tokenize='unicode61', detail='column', columnsize=0)"""
+)
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS market_listing_fts_ai",
+    "DROP TRIGGER IF EXISTS market_listing_fts_ad",
+    "DROP TRIGGER IF EXISTS market_listing_fts_au",
+    "DROP TABLE IF EXISTS market_listing_fts",
+]
+# Featured listings first when browsing without a query (both databases).
+FEATURED_INDEX = (
+    "CREATE INDEX IF NOT EXISTS market_listing_featured_idx ON market_listing (sellable, featured_month)"
+)
+FEATURED_INDEX_DROP = "DROP INDEX IF EXISTS market_listing_featured_idx"
+
+_ready: dict[str, bool] = {}
+
+
+def fts5_available(connection) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sqlite_compileoption_used('ENABLE_FTS5')")
+        if cursor.fetchone()[0]:
+            return True
+        try:  # FTS5 may also be loaded without the compile option showing it
+            cursor.execute("CREATE VIRTUAL TABLE temp.kopdes_fts5_probe USING fts5(x)")
+            cursor.execute("DROP TABLE temp.kopdes_fts5_probe")
+        except Exception:
+            return False
+        return True
+
+
+def search_schema_ensure(connection) -> None:
+    """Create what full-text search needs in the database, if anything is missing."""
+    _ready.clear()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for sql in [*POSTGRES_SCHEMA, FEATURED_INDEX]:
+                cursor.execute(sql)
+            return
+        if connection.vendor != "sqlite":
+            return
+        cursor.execute(FEATURED_INDEX)
+        if not fts5_available(connection):
+            return  # the search falls back to a scan: correct, only slow
+        cursor.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+            ["market_listing_fts_a_"],
+        )
+        triggers = cursor.fetchone()[0]
+        cursor.execute(SQLITE_TABLE)
+        for sql in SQLITE_TRIGGERS:
+            cursor.execute(sql)
+        if triggers < len(SQLITE_TRIGGERS):
+            cursor.execute("INSERT INTO market_listing_fts(market_listing_fts) VALUES ('rebuild')")
+
+
+def search_schema_drop(connection) -> None:
+    _ready.clear()
+    with connection.cursor() as cursor:
+        statements = {"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP}.get(connection.vendor, [])
+        for sql in [*statements, FEATURED_INDEX_DROP]:
+            cursor.execute(sql)
+
+
+def _fts_ready(connection) -> bool:
+    key = f"{connection.alias}:{connection.settings_dict['NAME']}"
+    if key not in _ready:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = %s", [FTS_TABLE])
+            _ready[key] = bool(cursor.fetchone()[0])
+    return _ready[key]
+
+
+def match_filter(queryset, terms: list[str], *, name_only: bool = False):
+    """`queryset` (of listings) narrowed to those containing every term (in the name only, if
+    `name_only`). The full-text index answers; the caller adds a LIMIT."""
+    from django.db import connections
+
+    connection = connections[queryset.db]
+    words = " ".join(terms)
+    if connection.vendor == "postgresql":
+        vector = (
+            "to_tsvector('simple'::regconfig, market_listing.search_name)"
+            if name_only
+            else "market_listing.search_vector"
+        )
+        match = f"{vector} @@ plainto_tsquery('simple'::regconfig, %s)"
+        # extra(): the SQL is this module's constants; the words go in as a parameter.
+        return queryset.extra(where=[match], params=[words])  # noqa: S610
+    if connection.vendor == "sqlite" and _fts_ready(connection):
+        # Terms are [0-9a-z]+, so quoting them is enough to keep FTS5 syntax out of the query.
+        phrases = " AND ".join(f'"{term}"' for term in terms)
+        expression = f"search_name : ({phrases})" if name_only else phrases
+        # A join (not `id IN (...)`) lets SQLite walk the index and stop at the LIMIT.
+        return queryset.extra(  # noqa: S610  (constants; the expression is a parameter)
+            tables=[FTS_TABLE],
+            where=[f"{FTS_TABLE}.rowid = market_listing.id", f"{FTS_TABLE} MATCH %s"],
+            params=[expression],
+        )
+    # No full-text index: whole words through a scan (the same answers, slowly).
+    where, params = [], []
+    for term in terms:
+        text = (
+            "(' ' || market_listing.search_name || ' ')"
+            if name_only
+            else ("(' ' || market_listing.search_name || ' ' || market_listing.search_text || ' ')")
+        )
+        where.append(f"{text} LIKE %s")
+        params.append(f"% {term} %")
+    return queryset.extra(where=where, params=params)  # noqa: S610  (constants and parameters)
+
+
+# --- Vocabulary and suggestions -----------------------------------------------------------------
+
+SUGGEST_CANDIDATES = 3000  # words compared with a misspelt one, at most
+SUGGEST_CUTOFF = 0.7
+
+
+def vocabulary_words(texts: Iterable[str]) -> set[str]:
+    """The words of stemmed texts worth suggesting: 3 to 40 letters, not bare numbers."""
+    words: set[str] = set()
+    for text in texts:
+        words.update(
+            word for word in (text or "").split() if 3 <= len(word) <= MAX_TERM_LENGTH and not word.isdigit()
+        )
+    return words
+
+
+def _term_rows(words: Iterable[str]):
+    from .models import SearchTerm
+
+    return [SearchTerm(term=w, head=w[:2], tail=w[-2:], length=len(w)) for w in sorted(words)]
+
+
+def vocabulary_add(*texts: str) -> None:
+    """Add the words of stemmed texts to the vocabulary (known words are skipped)."""
+    from .models import SearchTerm
+
+    words = vocabulary_words(texts)
+    if words:
+        SearchTerm.objects.bulk_create(_term_rows(words), ignore_conflicts=True, batch_size=500)
+
+
+def vocabulary_rebuild(*, batch: int = 5000) -> int:
+    """Fill the vocabulary from every listing (after a bulk load). Returns the number of words."""
+    from django.db import transaction
+
+    from .models import Listing, SearchTerm
+
+    words: set[str] = set()
+    rows = Listing.objects.values_list("search_name", "search_text").order_by()
+    for name, text in rows.iterator(chunk_size=batch):
+        words.update(vocabulary_words((name, text)))
+    with transaction.atomic():
+        SearchTerm.objects.all().delete()
+        SearchTerm.objects.bulk_create(_term_rows(words), batch_size=batch)
+    return len(words)
+
+
+def _closest(term: str) -> str | None:
+    from django.db.models import Q
+
+    from .models import SearchTerm
+
+    size = len(term)
+    lengths = (max(3, size - 2), size + 2)
+    candidates = list(
+        SearchTerm.objects.filter(
+            Q(head=term[:2], length__range=lengths) | Q(tail=term[-2:], length__range=lengths)
+        )
+        .order_by("term")
+        .values_list("term", flat=True)[:SUGGEST_CANDIDATES]
+    )
+    found = difflib.get_close_matches(term, candidates, n=1, cutoff=SUGGEST_CUTOFF)
+    return found[0] if found else None
+
+
+def suggest_terms(terms: list[str]) -> list[str] | None:
+    """The terms with each word that is in no listing replaced by the closest known word; None if
+    no word could be replaced. At most 1 + MAX_TERMS small indexed queries."""
+    from .models import SearchTerm
+
+    if not terms:
+        return None
+    known = set(SearchTerm.objects.filter(term__in=terms).values_list("term", flat=True))
+    replaced = list(terms)
+    changed = False
+    for i, term in enumerate(terms):
+        if term in known or len(term) < 3 or term.isdigit():
+            continue
+        closest = _closest(term)
+        if closest and closest != term:
+            replaced[i] = closest
+            changed = True
+    return replaced if changed else None

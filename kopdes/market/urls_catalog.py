@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""The public catalog (included at the site root under the "market" namespace)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_catalog as views
+
+urlpatterns = [
+    path("pasar/", views.catalog, name="catalog"),
+]

@@ -12,6 +12,7 @@ from .orders import (
     Review,
     SettlementEntry,
 )
+from .search import SearchTerm
 
 __all__ = [
     "Cart",
@@ -31,6 +32,7 @@ __all__ = [
     "Payment",
     "PaymentEvent",
     "Review",
+    "SearchTerm",
     "SellerSettings",
     "SettlementEntry",
     "StockLevel",

@@ -1,0 +1,488 @@
+"""Reads of the public catalog: filtered, sorted and searched listings, for the catalog page, the
+API and the benchmarks alike.
+
+At a million listings a query never ranks or counts everything: a search takes at most
+MAX_RESULTS matches from the full-text index (the name matches first when there are more), ranks
+those, and shows "2.000+"; browsing counts up to MAX_RESULTS the same way and pages with a capped
+offset over the indexed sort columns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from kopdes.core.errors import DomainError, NotFound
+from kopdes.core.policies import require
+
+from .choices import SortOrder
+from .models import Listing
+from .search import match_filter, query_terms, suggest_terms
+
+PER_PAGE = 24
+MAX_PER_PAGE = 60
+MAX_RESULTS = 2000  # matches ranked, listings counted, at most
+FEATURED_FIRST = 200  # featured listings put first when browsing without a query, at most
+MAX_PRICE = 1_000_000_000
+QUERY_MAX_LENGTH = 200
+
+CARD_FIELDS = (
+    "id",
+    "cooperative_id",
+    "product_id",
+    "name",
+    "slug",
+    "price",
+    "min_order",
+    "stock_online",
+    "stars",
+    "rating_sum",
+    "rating_count",
+    "sold_count",
+    "category",
+    "line",
+    "province_code",
+    "regency_code",
+    "has_halal",
+    "has_bpom",
+    "featured_month",
+    "photo",
+    "weight_grams",
+    "created_at",
+)
+FILTER_NAMES = (
+    "q",
+    "category",
+    "province",
+    "regency",
+    "line",
+    "stars",
+    "halal",
+    "bpom",
+    "price_min",
+    "price_max",
+    "in_stock",
+    "sort",
+    "page",
+    "per_page",
+)
+_TRUE = {"1", "true", "on", "yes"}
+_FALSE = {"", "0", "false", "off", "no"}
+
+
+@dataclass(frozen=True)
+class CatalogQuery:
+    """What a visitor asks the catalog for. Build it with `catalog_query_parse` from request data."""
+
+    q: str = ""
+    category: str = ""
+    province: str = ""  # "64"
+    regency: str = ""  # "64.02"
+    line: str = ""
+    min_stars: int = 0
+    halal: bool = False
+    bpom: bool = False
+    price_min: int | None = None
+    price_max: int | None = None
+    in_stock: bool = False
+    sort: str = SortOrder.RELEVANCE
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    def params(self, **changes) -> dict[str, str]:
+        """The query as request parameters, defaults left out, in a fixed order (a cache key and
+        the links of pages and sorts)."""
+        query = replace(self, **changes) if changes else self
+        values = {
+            "q": query.q,
+            "category": query.category,
+            "province": query.province,
+            "regency": query.regency,
+            "line": query.line,
+            "stars": str(query.min_stars) if query.min_stars else "",
+            "halal": "1" if query.halal else "",
+            "bpom": "1" if query.bpom else "",
+            "price_min": "" if query.price_min is None else str(query.price_min),
+            "price_max": "" if query.price_max is None else str(query.price_max),
+            "in_stock": "1" if query.in_stock else "",
+            "sort": "" if query.sort == SortOrder.RELEVANCE else query.sort,
+            "page": "" if query.page == 1 else str(query.page),
+            "per_page": "" if query.per_page == PER_PAGE else str(query.per_page),
+        }
+        return {name: value for name, value in values.items() if value}
+
+
+@dataclass
+class CatalogPage:
+    query: CatalogQuery
+    items: list[Listing]
+    total: int  # matches counted, up to MAX_RESULTS
+    total_capped: bool  # there are more than `total`
+    terms: list[str] = field(default_factory=list)  # the stemmed query words
+    suggestion: str = ""  # a query that finds something, when this one found nothing
+
+    @property
+    def page(self) -> int:
+        return self.query.page
+
+    @property
+    def per_page(self) -> int:
+        return self.query.per_page
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+def catalog_regions() -> dict:
+    """Provinces and regencies for the filters and the cards: {"provinces": [(code, name)],
+    "regencies": {province: [(code, name)]}, "names": {code: name}}. Cached with the region tree."""
+    from kopdes.regions.models import Region
+    from kopdes.regions.selectors import tree_version
+
+    key = f"market:catalog-regions:{tree_version()}"
+    data = _regions_memo.get(key)
+    if data is None:
+        data = cache.get(key)
+        if data is None:
+            rows = Region.objects.filter(level__lte=2).order_by("code").values_list("code", "name", "level")
+            data = {"provinces": [], "regencies": {}, "names": {}}
+            for code, name, level in rows:
+                data["names"][code] = name
+                if level == 1:
+                    data["provinces"].append((code, name))
+                else:
+                    data["regencies"].setdefault(code[:2], []).append((code, name))
+            cache.set(key, data, None)
+        _regions_memo.clear()
+        _regions_memo[key] = data
+    return data
+
+
+_regions_memo: dict[str, dict] = {}
+
+
+def _bad(errors: dict[str, list[str]], name: str, message: str) -> None:
+    errors.setdefault(name, []).append(message)
+
+
+def _integer(errors, name: str, raw: str, low: int, high: int) -> int | None:
+    raw = (raw or "").strip().replace(".", "")  # "25.000" as typed in Indonesian
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        _bad(errors, name, _("Enter a whole number."))
+        return None
+    if not low <= value <= high:
+        _bad(errors, name, _("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high})
+        return None
+    return value
+
+
+def _flag(errors, name: str, raw) -> bool:
+    value = str(raw if raw is not None else "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value not in _FALSE:
+        _bad(errors, name, _("Use 1 or 0."))
+    return False
+
+
+def catalog_query_parse(data: Mapping[str, object]) -> CatalogQuery:
+    """A CatalogQuery from request parameters (strings); DomainError "invalid_filter" with the
+    message of each field that is not valid."""
+    from kopdes.products.choices import Category, Line
+
+    def text(name: str) -> str:
+        value = data.get(name)
+        return "" if value is None else str(value).strip()
+
+    errors: dict[str, list[str]] = {}
+    q = " ".join(text("q").split())
+    if len(q) > QUERY_MAX_LENGTH:
+        _bad(errors, "q", _("The search is too long."))
+    category = text("category")
+    if category and category not in Category.values:
+        _bad(errors, "category", _("Choose a valid option."))
+    line = text("line")
+    if line and line not in Line.values:
+        _bad(errors, "line", _("Choose a valid option."))
+    sort = text("sort") or SortOrder.RELEVANCE
+    if sort not in SortOrder.values:
+        _bad(errors, "sort", _("Choose a valid option."))
+        sort = SortOrder.RELEVANCE
+    regions = catalog_regions()
+    province, regency = text("province"), text("regency")
+    if province and province not in {code for code, _name in regions["provinces"]}:
+        _bad(errors, "province", _("Unknown region code: %(code)s") % {"code": province})
+    if regency:
+        if regency not in {code for code, _name in regions["regencies"].get(regency[:2], [])}:
+            _bad(errors, "regency", _("Unknown region code: %(code)s") % {"code": regency})
+        elif province and regency[:2] != province:
+            _bad(errors, "regency", _("This regency is not in the chosen province."))
+        else:
+            province = regency[:2]
+    stars = _integer(errors, "stars", text("stars"), 0, 5) or 0
+    price_min = _integer(errors, "price_min", text("price_min"), 0, MAX_PRICE)
+    price_max = _integer(errors, "price_max", text("price_max"), 0, MAX_PRICE)
+    if price_min is not None and price_max is not None and price_min > price_max:
+        _bad(errors, "price_max", _("The highest price is below the lowest."))
+    page = _integer(errors, "page", text("page"), 1, 100_000) or 1
+    per_page = _integer(errors, "per_page", text("per_page"), 1, MAX_PER_PAGE) or PER_PAGE
+    query = CatalogQuery(
+        q=q[:QUERY_MAX_LENGTH],
+        category=category,
+        province=province,
+        regency=regency,
+        line=line,
+        min_stars=stars,
+        halal=_flag(errors, "halal", data.get("halal")),
+        bpom=_flag(errors, "bpom", data.get("bpom")),
+        price_min=price_min,
+        price_max=price_max,
+        in_stock=_flag(errors, "in_stock", data.get("in_stock")),
+        sort=sort,
+        page=page,
+        per_page=per_page,
+    )
+    if errors:
+        raise DomainError(_("Some fields are not valid."), code="invalid_filter", fields=errors)
+    return query
+
+
+def _filtered(query: CatalogQuery):
+    qs = Listing.objects.filter(sellable=True)
+    if query.category:
+        qs = qs.filter(category=query.category)
+    if query.regency:
+        qs = qs.filter(regency_code=query.regency)
+    elif query.province:
+        qs = qs.filter(province_code=query.province)
+    if query.line:
+        qs = qs.filter(line=query.line)
+    if query.min_stars:
+        qs = qs.filter(stars__gte=query.min_stars)
+    if query.halal:
+        qs = qs.filter(has_halal=True)
+    if query.bpom:
+        qs = qs.filter(has_bpom=True)
+    if query.price_min is not None:
+        qs = qs.filter(price__gte=query.price_min)
+    if query.price_max is not None:
+        qs = qs.filter(price__lte=query.price_max)
+    if query.in_stock:
+        qs = qs.filter(stock_online__gte=F("min_order"))
+    return qs
+
+
+# --- Featured listings: those of a regency's current local month --------------------------------
+
+
+class _Months:
+    """The current local month of each province (WIB, WITA and WIT turn the month at different
+    instants), for this request."""
+
+    def __init__(self) -> None:
+        from django.utils import timezone
+
+        from kopdes.products.selectors_licences import local_month
+
+        now = timezone.now()
+        self._of = lambda code: local_month(code, now)
+        self._cache: dict[str, date] = {}
+
+    def of(self, province_code: str) -> date:
+        if province_code not in self._cache:
+            self._cache[province_code] = self._of(province_code or "31")
+        return self._cache[province_code]
+
+    def condition(self) -> Q:
+        by_month: dict[date, list[str]] = {}
+        for code, _name in catalog_regions()["provinces"]:
+            by_month.setdefault(self.of(code), []).append(code)
+        if len(by_month) == 1:
+            return Q(featured_month=next(iter(by_month)))
+        return Q(
+            *[Q(featured_month=m, province_code__in=codes) for m, codes in by_month.items()], _connector=Q.OR
+        )
+
+    def key(self) -> str:
+        return ",".join(sorted({self.of(code).isoformat() for code in ("31", "64", "91")}))
+
+
+def featured_key() -> str:
+    """Changes when a month turns anywhere in Indonesia (a part of cached pages' keys)."""
+    return _Months().key()
+
+
+# --- The search ---------------------------------------------------------------------------------
+
+_SEARCH_FIELDS = ("id", "search_name", "featured_month", "province_code", "price", "created_at", "stars")
+
+
+def _rank(rows, terms: list[str], sort: str, months: _Months) -> list[int]:
+    def featured(row) -> int:
+        return int(row[2] is not None and row[2] == months.of(row[3]))
+
+    if sort == SortOrder.NEWEST:
+        rows.sort(key=lambda r: (r[5], r[0]), reverse=True)
+    elif sort == SortOrder.PRICE_LOW:
+        rows.sort(key=lambda r: (r[4], -r[0]))
+    elif sort == SortOrder.PRICE_HIGH:
+        rows.sort(key=lambda r: (r[4], r[0]), reverse=True)
+    elif sort == SortOrder.STARS:
+        rows.sort(key=lambda r: (r[6], r[0]), reverse=True)
+    else:
+        # Relevance: query words found in the name, then featured this month, then the newest id.
+        def score(row) -> tuple[int, int, int]:
+            name = set(row[1].split())
+            return (sum(term in name for term in terms), featured(row), row[0])
+
+        rows.sort(key=score, reverse=True)
+    return [row[0] for row in rows]
+
+
+def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tuple[list[int], int, bool]:
+    rows = list(match_filter(base, terms).order_by().values_list(*_SEARCH_FIELDS)[:MAX_RESULTS])
+    capped = len(rows) >= MAX_RESULTS
+    if capped:
+        # More matches than are ranked: make sure those with every word in the name are among them.
+        seen = {row[0] for row in rows}
+        named = match_filter(base, terms, name_only=True).order_by().values_list(*_SEARCH_FIELDS)
+        rows.extend(row for row in named[:MAX_RESULTS] if row[0] not in seen)
+    ranked = _rank(rows, terms, query.sort, months)[:MAX_RESULTS]
+    start = (query.page - 1) * query.per_page
+    return ranked[start : start + query.per_page], len(ranked), capped
+
+
+_BROWSE_ORDER: dict[str, tuple[str, str]] = {
+    SortOrder.NEWEST: ("-created_at", "-id"),
+    SortOrder.PRICE_LOW: ("price", "-id"),
+    SortOrder.PRICE_HIGH: ("-price", "-id"),
+    SortOrder.STARS: ("-stars", "-id"),
+}
+
+
+def _count(base) -> tuple[int, bool]:
+    count = base.order_by()[: MAX_RESULTS + 1].count()
+    return min(count, MAX_RESULTS), count > MAX_RESULTS
+
+
+def _browse(base, query: CatalogQuery, months: _Months) -> tuple[list[Listing], int, bool]:
+    total, capped = _count(base)
+    start = (query.page - 1) * query.per_page
+    if start >= total:
+        return [], total, capped
+    size = min(query.per_page, total - start)
+    cards = base.only(*CARD_FIELDS)
+    if query.sort in _BROWSE_ORDER:
+        return list(cards.order_by(*_BROWSE_ORDER[query.sort])[start : start + size]), total, capped
+    # Relevance without words: featured listings of this month first, then the newest.
+    featured = list(
+        base.filter(months.condition())
+        .order_by("-created_at", "-id")
+        .values_list("id", flat=True)[:FEATURED_FIRST]
+    )
+    page_featured = featured[start : start + size]
+    items: list[Listing] = []
+    if page_featured:
+        found = {listing.pk: listing for listing in cards.filter(pk__in=page_featured)}
+        items = [found[pk] for pk in page_featured if pk in found]
+    rest_start = max(0, start - len(featured))
+    rest_size = size - len(items)
+    if rest_size > 0:
+        rest = cards.exclude(pk__in=featured) if featured else cards
+        items.extend(rest.order_by("-created_at", "-id")[rest_start : rest_start + rest_size])
+    return items, total, capped
+
+
+def _decorate(items: list[Listing], months: _Months) -> list[Listing]:
+    names = catalog_regions()["names"]
+    for listing in items:
+        shown = {
+            "photo_url": default_storage.url(listing.photo) if listing.photo else "",
+            "region_name": names.get(listing.regency_code, ""),
+            "province_name": names.get(listing.province_code, ""),
+            "sold_out": listing.stock_online < listing.min_order,
+            "is_featured": listing.featured_month is not None
+            and listing.featured_month == months.of(listing.province_code),
+        }
+        for name, value in shown.items():  # what the card shows, beside the model's fields
+            setattr(listing, name, value)
+    return items
+
+
+def catalog_search(*, user, query: CatalogQuery) -> CatalogPage:
+    """One page of sellable listings for `query`: filtered, searched (every word, stemmed), sorted,
+    with a suggestion when the words found nothing. The catalog page, the API and the benchmark
+    call this."""
+    require(user, "market.catalog.view")
+    months = _Months()
+    base = _filtered(query)
+    terms = query_terms(query.q)
+    if terms:
+        ids, total, capped = _search(base, terms, query, months)
+        found = {listing.pk: listing for listing in base.only(*CARD_FIELDS).filter(pk__in=ids)} if ids else {}
+        items = [found[pk] for pk in ids if pk in found]
+    else:
+        items, total, capped = _browse(base, query, months)
+    page = CatalogPage(
+        query=query, items=_decorate(items, months), total=total, total_capped=capped, terms=terms
+    )
+    if terms and not total:
+        page.suggestion = _suggestion(base, terms)
+    return page
+
+
+def _suggestion(base, terms: list[str]) -> str:
+    replaced = suggest_terms(terms)
+    if replaced and match_filter(base, replaced).order_by().values_list("id", flat=True)[:1]:
+        return " ".join(replaced)
+    return ""
+
+
+def catalog_suggest(*, user, q: str, limit: int = 1) -> list[str]:
+    """Typo-tolerant suggestions for a query: the query with unknown words replaced by the closest
+    known ones, if that finds sellable listings."""
+    require(user, "market.catalog.view")
+    terms = query_terms(q)
+    suggestion = _suggestion(Listing.objects.filter(sellable=True), terms) if terms else ""
+    return [suggestion][:limit] if suggestion else []
+
+
+def catalog_search_naive(*, q: str, limit: int = PER_PAGE) -> list[int]:
+    """The baseline a benchmark compares with: every word by a case-insensitive substring scan of
+    the unstemmed name and the stemmed text, newest first."""
+    qs = Listing.objects.filter(sellable=True)
+    for word in q.split():
+        qs = qs.filter(Q(name__icontains=word) | Q(search_text__icontains=word))
+    return list(qs.order_by("-created_at", "-id").values_list("id", flat=True)[:limit])
+
+
+def listing_public_get(*, user, pk: int) -> Listing:
+    """A sellable listing with its cooperative, for the product detail in the API."""
+    require(user, "market.catalog.view")
+    listing = Listing.objects.select_related("cooperative").filter(pk=pk, sellable=True).first()
+    if listing is None:
+        raise NotFound(code="listing_not_found")
+    return _decorate([listing], _Months())[0]

@@ -1,0 +1,110 @@
+"""The public catalog page /pasar/: filters, search and sort over sellable listings.
+
+Anonymous visitors get the page from the cache, keyed on the catalog's generation (every price,
+stock or listing change moves it on, so a change shows at once), the month of the featured
+products and the normalised query. The page carries add-to-cart forms, so the cached HTML holds
+a placeholder where each visitor's CSRF token goes; the token is put in on every answer. The
+policy is asked on every request, hit or miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+
+from kopdes.core.errors import DomainError
+from kopdes.core.policies import require
+
+from . import selectors_catalog as selectors
+from .catalog_cache import catalog_generation
+from .choices import SortOrder
+
+CACHE_SECONDS = 300
+CSRF_PLACEHOLDER = "kopdes-csrf-placeholder-0000000000000000000000000000000000000000"
+
+
+def _cacheable(request: HttpRequest) -> bool:
+    return (
+        not request.user.is_authenticated
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+        and not request.headers.get("HX-Request")
+        and set(request.GET) <= set(selectors.FILTER_NAMES)  # anything else renders afresh
+    )
+
+
+def _cache_key(query: selectors.CatalogQuery) -> str:
+    params = urlencode(query.params())
+    digest = hashlib.sha256(params.encode()).hexdigest()[:32]
+    month = selectors.featured_key()
+    return f"market:catalog:{get_language()}:{catalog_generation()}:{month}:{digest}"
+
+
+def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    response.content = response.content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    patch_vary_headers(response, ("Cookie", "Accept-Language"))
+    return response
+
+
+def _url(query: selectors.CatalogQuery, **changes) -> str:
+    params = query.params(**changes)
+    base = reverse("market:catalog")
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+def _context(request: HttpRequest, query: selectors.CatalogQuery, page, errors: dict) -> dict:
+    from kopdes.products.choices import Category, Line
+
+    regions = selectors.catalog_regions()
+    context = {
+        "query": query,
+        "page": page,
+        "errors": errors,
+        "values": request.GET if errors else query.params(),
+        "categories": Category.choices,
+        "lines": Line.choices,
+        "sorts": SortOrder.choices,
+        "provinces": regions["provinces"],
+        "regencies": regions["regencies"].get(query.province, []),
+        "star_options": range(1, 6),
+        "here": _url(query),
+        "csrf_token": CSRF_PLACEHOLDER,
+    }
+    if page is not None:
+        context["previous_url"] = _url(query, page=page.page - 1) if page.has_previous else ""
+        context["next_url"] = _url(query, page=page.page + 1) if page.has_next else ""
+        if page.suggestion:
+            context["suggestion_url"] = _url(query, q=page.suggestion, page=1)
+    return context
+
+
+@require_GET
+def catalog(request: HttpRequest) -> HttpResponse:
+    require(request.user, "market.catalog.view")
+    try:
+        query = selectors.catalog_query_parse(request.GET)
+    except DomainError as exc:
+        errors = {name: [str(m) for m in messages] for name, messages in exc.fields.items()}
+        context = _context(request, selectors.CatalogQuery(), None, errors)
+        return _with_token(request, render(request, "market/catalog/catalog.html", context, status=400))
+    cacheable = _cacheable(request)
+    key = _cache_key(query) if cacheable else ""
+    if cacheable:
+        hit = cache.get(key)
+        if hit is not None:
+            return _with_token(request, HttpResponse(hit, content_type="text/html; charset=utf-8"))
+    page = selectors.catalog_search(user=request.user, query=query)
+    response = render(request, "market/catalog/catalog.html", _context(request, query, page, {}))
+    if cacheable and not response.cookies:
+        cache.set(key, response.content, CACHE_SECONDS)
+    return _with_token(request, response)
