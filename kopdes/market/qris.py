@@ -17,6 +17,6 @@ def qris_svg(payload: str, *, scale: int = 6) -> str:
 
     import segno
 
-    buffer = io.StringIO()
+    buffer = io.BytesIO()  # segno writes SVG as bytes
     segno.make(payload, error="m").save(buffer, kind="svg", scale=scale, xmldecl=False, svgns=True, border=2)
-    return buffer.getvalue()
+    return buffer.getvalue().decode()
