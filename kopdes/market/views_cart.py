@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -272,8 +273,17 @@ def _payment(order) -> dict:
         except ValueError:
             payment["qris_broken"] = True
         else:
-            payment.update(qris_payload=payload, qris_svg=qris_svg(payload))
+            payment.update(qris_payload=payload, qris_svg=_fluid(qris_svg(payload)))
     return payment
+
+
+def _fluid(svg: str) -> str:
+    """Give the QR image a viewBox, so that it scales to the phone's width instead of overflowing."""
+    match = re.match(r'<svg([^>]*?) width="(\d+)" height="(\d+)"', svg)
+    if match is None:
+        return svg
+    width, height = match.group(2), match.group(3)
+    return svg.replace(match.group(0), f'<svg{match.group(1)} viewBox="0 0 {width} {height}"', 1)
 
 
 @require_GET
@@ -354,11 +364,12 @@ def order_review(request: HttpRequest, number: str, token: str, line_id: int) ->
         try:
             review_add(actor=request.user, line=line, **form.cleaned_data)
         except DomainError as exc:
-            for field, errors in (exc.fields or {}).items():
+            if not exc.fields:  # already reviewed: nothing to correct in the form
+                messages.error(request, str(exc.message))
+                return redirect(order.get_absolute_url() + f"#line-{line.pk}")
+            for field, errors in exc.fields.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
-            if not exc.fields:
-                form.add_error(None, exc.message)
         else:
             messages.success(request, _("Thank you for your review."))
             return redirect(order.get_absolute_url() + f"#line-{line.pk}")
