@@ -127,7 +127,7 @@ def test_the_order_page_has_the_timeline_totals_and_a_whatsapp_link(client):
 
     html = response.content.decode()
     assert 'id="timeline"' in html and "buyer (guest)" in html
-    assert "2 × Amplang Ikan" in html and "Rp25.000" in html
+    assert "2 \u00d7 Amplang Ikan" in html and "Rp25.000" in html
     chat = response.context["chat"]
     assert chat.startswith("https://wa.me/6281234567890?text=")
     text = unquote(chat.split("text=", 1)[1])

@@ -4,7 +4,6 @@ refusal with a clear message and nothing half-saved."""
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 
 from kopdes.accounts.tests.factories import person
 from kopdes.market.choices import DeliveryMethod, OrderStatus, PaymentMethod
@@ -330,7 +329,9 @@ def test_courier_orders_wait_for_the_fee_and_cannot_be_cash(client):
 def test_only_the_payments_every_cooperative_takes_are_offered(client):
     kukar = make_listing(JAHAB)
     sikka = make_listing(MASABEWA)
-    SellerSettings.objects.update_or_create(cooperative=sikka.cooperative, defaults={"transfer_enabled": False})
+    SellerSettings.objects.update_or_create(
+        cooperative=sikka.cooperative, defaults={"transfer_enabled": False}
+    )
     add(client, kukar)
     add(client, sikka)
 
