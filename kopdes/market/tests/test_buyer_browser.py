@@ -1,0 +1,73 @@
+"""A guest buys on a 360-px phone in a real chromium: search -> cart -> checkout -> the QRIS page,
+with nothing wider than the screen and no request leaving the server."""
+
+from __future__ import annotations
+
+import pytest
+from lokal import parse_qris
+
+from kopdes.core.tests.browser import horizontal_overflow, screenshot
+from kopdes.market.models import Order
+
+from .factories import make_listing, outlet
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_guest_searches_buys_and_gets_the_qris_on_a_phone(phone_page, live_server, route_guard, regions):
+    listing = make_listing(name="Keripik Pisang Jahab", price=25_000, stock=10)
+    make_listing(name="Madu Hutan Asli", price=90_000)
+    page = phone_page
+
+    # Search
+    page.goto("/pasar/?q=keripik")
+    card = page.locator("main form[action='/keranjang/tambah/']").filter(
+        has=page.locator(f"input[name=listing][value='{listing.pk}']")
+    )
+    assert card.count() == 1
+    assert page.locator("main form[action='/keranjang/tambah/']").count() == 1  # the honey is not found
+    assert horizontal_overflow(page) <= 0
+    with page.expect_navigation():
+        card.locator("button[type=submit]").tap()
+    assert page.locator(".messages li").count() == 1  # "added to cart"
+    assert page.locator("#cart-link").get_attribute("data-count") == "1"
+
+    # Cart
+    with page.expect_navigation():
+        page.locator("#cart-link").tap()
+    assert page.url == f"{live_server.url}/keranjang/"
+    assert page.locator(f"#item-{listing.pk}").count() == 1
+    assert page.locator("#cart-total").inner_text() == "Rp25.000"
+    assert horizontal_overflow(page) <= 0
+    screenshot(page, "buyer-cart")
+    with page.expect_navigation():
+        page.locator("#to-checkout").tap()
+
+    # Checkout
+    assert page.url == f"{live_server.url}/checkout/"
+    assert horizontal_overflow(page) <= 0
+    form = page.locator("#checkout-form")
+    form.locator("input[name=contact_name]").fill("Maria Goreti")
+    form.locator("input[name=contact_phone]").fill("0812 3456 7890")
+    pickup = f"pickup-{outlet(listing.cooperative).pk}"
+    form.locator(f"input[name=delivery_{listing.cooperative_id}][value='{pickup}']").check()
+    form.locator("input[name=payment_method][value=qris]").check()
+    screenshot(page, "buyer-checkout")
+    with page.expect_navigation():
+        page.locator("#place-order").tap()
+
+    # The order's page: the QRIS for the exact amount
+    order = Order.objects.get()
+    assert page.url == f"{live_server.url}{order.get_absolute_url()}"
+    qr = page.locator("#qris svg")
+    assert qr.is_visible()
+    box = qr.bounding_box()
+    assert box is not None and 150 <= box["width"] <= 360
+    payload = page.locator("#qris-payload").input_value()
+    info = parse_qris(payload)
+    assert info.valid and info.amount == "25000"
+    assert page.locator("#pay-amount").get_attribute("data-amount") == "25000"
+    assert page.locator("#whatsapp").get_attribute("href").startswith("https://wa.me/")
+    assert horizontal_overflow(page) <= 0
+    screenshot(page, "buyer-qris")
+    route_guard.assert_only_live_server()
