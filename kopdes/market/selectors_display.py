@@ -393,6 +393,7 @@ class CooperativeDisplay:
 def cooperative_display(*, user) -> CooperativeDisplay:
     """For a cooperative's officers: their goods on display shelves, recent consignments and the
     monthly statements (4 queries)."""
+    require(user, "market.display.cooperative", None)
     cooperatives = [
         c
         for c in cooperatives_officered(user=user)

@@ -137,10 +137,14 @@ def _coordinate(value, field: str, limit: int):
     return number
 
 
+# Paths under /titik-pajang/ that a point's slug must not take.
+RESERVED_SLUGS = frozenset({"baru", "koperasi", "setelmen"})
+
+
 def _unique_slug(name: str) -> str:
     base = (slugify(name) or "titik-pajang")[:50].strip("-")
     slug = base
-    while DisplayPoint.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or DisplayPoint.objects.filter(slug=slug).exists():
         slug = f"{base}-{secrets.token_hex(2)}"
     return slug
 
