@@ -24,11 +24,12 @@ class ListingFields(forms.Form):
         min_value=0,
         max_value=1_000_000,
         initial=0,
+        required=False,
         widget=_number(),
         help_text=_("Used for courier rates."),
     )
     min_order = forms.IntegerField(
-        label=_("Minimum order"), min_value=1, max_value=100_000, initial=1, widget=_number()
+        label=_("Minimum order"), min_value=1, max_value=100_000, initial=1, required=False, widget=_number()
     )
     is_active = forms.BooleanField(label=_("On sale"), required=False, initial=True)
 
@@ -45,9 +46,11 @@ class ListingCreateForm(ListingFields):
         field.label_from_instance = lambda p: f"{p.name} ({p.get_status_display()})"  # type: ignore[attr-defined]
 
     def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("product")
-        return data
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "product" and value is not None
+        }
 
 
 class StockAdjustForm(forms.Form):
