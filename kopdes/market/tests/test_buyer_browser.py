@@ -9,7 +9,7 @@ from lokal import parse_qris
 from kopdes.core.tests.browser import horizontal_overflow, screenshot
 from kopdes.market.models import Order
 
-from .factories import make_listing, outlet
+from .factories import JAHAB, make_listing, outlet
 
 pytestmark = pytest.mark.browser
 
@@ -70,4 +70,47 @@ def test_a_guest_searches_buys_and_gets_the_qris_on_a_phone(phone_page, live_ser
     assert page.locator("#whatsapp").get_attribute("href").startswith("https://wa.me/")
     assert horizontal_overflow(page) <= 0
     screenshot(page, "buyer-qris")
+    route_guard.assert_only_live_server()
+
+
+def test_local_delivery_on_a_phone_fills_the_postal_code_from_the_picked_village(
+    phone_page, live_server, route_guard, regions
+):
+    listing = make_listing(name="Amplang Ikan Pipih", price=30_000, stock=10)
+    village = regions.get(code=JAHAB)
+    page = phone_page
+    page.goto("/pasar/?q=amplang")
+    with page.expect_navigation():
+        page.locator("main form[action='/keranjang/tambah/'] button[type=submit]").tap()
+    page.goto("/keranjang/")
+    page.locator(f"#qty-{listing.pk}").fill("2")
+    with page.expect_navigation():
+        page.locator(f"#item-{listing.pk} button[type=submit]:not([name=remove])").tap()
+    assert page.locator("#cart-total").inner_text() == "Rp60.000"
+    with page.expect_navigation():
+        page.locator("#to-checkout").tap()
+
+    form = page.locator("#checkout-form")
+    form.locator("input[name=contact_name]").fill("Maria Goreti")
+    form.locator("input[name=contact_phone]").fill("081234567890")
+    form.locator(f"input[name=delivery_{listing.cooperative_id}][value=local]").check()
+    for level, code in enumerate(["64", "64.02", "64.02.06", JAHAB], start=1):
+        select = page.locator(f"#id_address__{level}")
+        select.wait_for()
+        with page.expect_response(lambda r: "/wilayah/" in r.url):
+            select.select_option(code)
+    page.wait_for_function(
+        "(postal) => document.getElementById('id_postal_code').value === postal", arg=village.postal_code
+    )
+    form.locator("input[name=address_line]").fill("Jl. Mangkurawang 12")
+    form.locator("input[name=payment_method][value=transfer]").check()
+    assert horizontal_overflow(page) <= 0
+    with page.expect_navigation():
+        page.locator("#place-order").tap()
+
+    order = Order.objects.get()
+    assert (order.shipping_fee, order.address_postal_code) == (10_000, village.postal_code)
+    assert page.locator("#unique-code").inner_text() == str(order.unique_code)
+    assert horizontal_overflow(page) <= 0
+    screenshot(page, "buyer-transfer")
     route_guard.assert_only_live_server()
