@@ -1,0 +1,248 @@
+"""Full-text search: Indonesian stemming, every word required, the same answers on SQLite (FTS5)
+and PostgreSQL (tsvector), relevance, featured listings, typo-tolerant suggestions.
+
+CI runs this file on both databases; the expected sets below are exact, so both must agree."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+
+from kopdes.market.choices import SortOrder
+from kopdes.market.models import Listing, SearchTerm
+from kopdes.market.search import query_terms, stem_text, suggest_terms, vocabulary_rebuild
+from kopdes.market.selectors_catalog import (
+    MAX_RESULTS,
+    CatalogQuery,
+    catalog_search,
+    catalog_search_naive,
+    catalog_suggest,
+)
+from kopdes.market.tests.factories import make_listing
+from kopdes.products.selectors_licences import local_month
+
+pytestmark = pytest.mark.django_db
+
+VISITOR = AnonymousUser()
+
+CORPUS = {
+    "gayo": ("Kopi Arabika Gayo", "Biji kopi olahan petani Gayo, dipetik merah."),
+    "robusta": ("Kopi Robusta Sangrai", "Kopi bubuk; kami mengolah sendiri di desa."),
+    "teh": ("Teh Hijau", "Daun teh pilihan, cocok diminum bersama kopi."),
+    "madu": ("Madu Hutan Asli", "Madu lebah hutan Kalimantan, dipanen lestari."),
+    "tenun": ("Tenun Ikat Sikka", "Kain tenun tangan dengan pewarna alam."),
+    "keripik": ("Keripik Pisang", "Olahan pisang kepok, renyah dan gurih."),
+    "gula": ("Gula Aren", "Gula merah dari nira aren, 250 gram."),
+}
+
+# query -> the corpus keys it must find, exactly.
+EXPECTED = {
+    "kopi": {"gayo", "robusta", "teh"},
+    "KOPI": {"gayo", "robusta", "teh"},
+    "kopi arabika": {"gayo"},
+    "arabika kopi": {"gayo"},
+    "kopi, arabika!": {"gayo"},
+    "olahan": {"gayo", "robusta", "keripik"},  # olahan, mengolah, olahan -> olah
+    "mengolah kopi": {"gayo", "robusta"},
+    "teh kopi": {"teh"},  # one word in the name, the other in the text
+    "madu hutan": {"madu"},
+    "hutan madu kalimantan": {"madu"},
+    "kopi madu": set(),
+    "gula 250": {"gula"},
+    "250": {"gula"},
+    "pisang": {"keripik"},
+    "tenun sikka": {"tenun"},
+    "tenunan": {"tenun"},  # tenunan -> tenun
+    "kop": set(),  # whole words, not prefixes
+    "xyzzy": set(),
+}
+
+
+def listing_with(name: str, text: str, **fields) -> Listing:
+    """A listing whose stemmed name and text are exactly these (the product's own text aside)."""
+    listing = make_listing(name=name, **fields)
+    listing.search_name = stem_text(name)
+    listing.search_text = stem_text(text)
+    listing.save(update_fields=["search_name", "search_text"])
+    return listing
+
+
+@pytest.fixture
+def corpus(regions) -> dict[str, Listing]:
+    return {key: listing_with(name, text) for key, (name, text) in CORPUS.items()}
+
+
+def ids(page) -> list[int]:
+    return [listing.pk for listing in page.items]
+
+
+def search(q: str = "", **filters):
+    return catalog_search(user=VISITOR, query=CatalogQuery(q=q, **filters))
+
+
+def test_stemming_makes_word_forms_meet():
+    assert stem_text("olahan") == stem_text("mengolah") == "olah"
+    assert stem_text("Kopi, ARABIKA!") == "kopi arabika"
+    assert query_terms("kopi kopi  arabika") == ["kopi", "arabika"]
+    assert query_terms("a b c d e f g h i j") == ["a", "b", "c", "d", "e", "f", "g", "h"]
+    assert query_terms("!!!") == []
+
+
+@pytest.mark.parametrize(("q", "expected"), sorted(EXPECTED.items()))
+def test_search_finds_exactly_the_listings_with_every_word(corpus, q, expected):
+    page = search(q)
+    assert set(ids(page)) == {corpus[key].pk for key in expected}, connection.vendor
+    assert page.total == len(expected)
+    assert not page.total_capped
+
+
+def test_parity_corpus_gives_the_same_sets_on_this_database(corpus):
+    # The whole table at once, so a failure shows every difference from the shared expectation.
+    found = {q: {key for key, listing in corpus.items() if listing.pk in ids(search(q))} for q in EXPECTED}
+    assert found == EXPECTED, connection.vendor
+
+
+def test_name_matches_rank_above_text_matches_then_newest_id(corpus):
+    page = search("kopi")
+    assert ids(page) == [corpus["robusta"].pk, corpus["gayo"].pk, corpus["teh"].pk]
+
+
+def test_more_words_in_the_name_rank_higher(regions):
+    both = listing_with("Kopi Lampung", "bubuk arabika")
+    name = listing_with("Kopi Arabika", "bubuk")
+    assert ids(search("kopi arabika")) == [name.pk, both.pk]
+
+
+def test_a_featured_listing_ranks_higher_at_equal_relevance(corpus):
+    gayo = corpus["gayo"]
+    Listing.objects.filter(pk=gayo.pk).update(featured_month=local_month(gayo.province_code))
+    page = search("kopi")
+    assert ids(page) == [gayo.pk, corpus["robusta"].pk, corpus["teh"].pk]
+    assert page.items[0].is_featured and not page.items[1].is_featured
+    # Featured never beats a better match: the name match still leads the text match.
+    teh = corpus["teh"]
+    Listing.objects.filter(pk=gayo.pk).update(featured_month=None)
+    Listing.objects.filter(pk=teh.pk).update(featured_month=local_month(teh.province_code))
+    assert ids(search("kopi"))[-1] == teh.pk
+
+
+def test_last_months_feature_does_not_count(corpus):
+    gayo = corpus["gayo"]
+    Listing.objects.filter(pk=gayo.pk).update(featured_month="2020-01-01")
+    assert ids(search("kopi"))[0] == corpus["robusta"].pk
+
+
+def test_browsing_without_words_puts_featured_first_then_newest(corpus):
+    madu = corpus["madu"]
+    Listing.objects.filter(pk=madu.pk).update(featured_month=local_month(madu.province_code))
+    newest_first = sorted((listing.pk for listing in corpus.values()), reverse=True)
+    newest_first.remove(madu.pk)
+    assert ids(search()) == [madu.pk, *newest_first]
+    # Pages continue after the featured ones without repeating them.
+    first = search(per_page=3)
+    second = search(per_page=3, page=2)
+    third = search(per_page=3, page=3)
+    assert ids(first) + ids(second) + ids(third) == [madu.pk, *newest_first]
+    assert first.num_pages == 3 and first.has_next and not third.has_next
+
+
+@pytest.mark.parametrize(
+    ("sort", "key"),
+    [
+        (SortOrder.PRICE_LOW, lambda listing: (listing.price, -listing.pk)),
+        (SortOrder.PRICE_HIGH, lambda listing: (-listing.price, -listing.pk)),
+        (SortOrder.STARS, lambda listing: (-listing.stars, -listing.pk)),
+        (SortOrder.NEWEST, lambda listing: (-listing.created_at.timestamp(), -listing.pk)),
+    ],
+)
+def test_sort_orders_with_and_without_words(regions, sort, key):
+    listings = [
+        listing_with("Kopi A", "", price=30_000),
+        listing_with("Kopi B", "", price=10_000),
+        listing_with("Kopi C", "", price=30_000),
+        listing_with("Kopi D", "", price=20_000),
+    ]
+    for stars, listing in zip((3, 5, 3, 1), listings, strict=True):
+        Listing.objects.filter(pk=listing.pk).update(stars=stars)
+    fresh = list(Listing.objects.filter(pk__in=[listing.pk for listing in listings]))
+    expected = [listing.pk for listing in sorted(fresh, key=key)]
+    assert ids(search(sort=sort)) == expected
+    assert ids(search("kopi", sort=sort)) == expected
+
+
+def test_filters_narrow_the_search(corpus):
+    gula = corpus["gula"]
+    Listing.objects.filter(pk=gula.pk).update(has_halal=True, price=15_000)
+    assert ids(search("gula", halal=True)) == [gula.pk]
+    assert ids(search("gula", bpom=True)) == []
+    assert ids(search("gula", price_max=14_999)) == []
+    assert ids(search("gula", price_min=15_000, price_max=15_000)) == [gula.pk]
+    assert ids(search("gula", province="53")) == []
+    assert ids(search("gula", regency="64.02")) == [gula.pk]
+
+
+def test_unsellable_listings_are_never_found(corpus):
+    Listing.objects.filter(pk=corpus["gayo"].pk).update(sellable=False)
+    assert set(ids(search("kopi"))) == {corpus["robusta"].pk, corpus["teh"].pk}
+
+
+def test_the_index_follows_renames_and_deletes(corpus):
+    madu = corpus["madu"]
+    madu.search_name = stem_text("Madu Kelulut")
+    madu.save(update_fields=["search_name"])
+    assert ids(search("kelulut")) == [madu.pk]
+    assert ids(search("asli")) == []
+    # A price or stock change leaves the index as it was.
+    Listing.objects.filter(pk=madu.pk).update(price=99_000, stock_online=3)
+    assert ids(search("kelulut")) == [madu.pk]
+    listing = Listing.objects.get(pk=corpus["tenun"].pk)
+    listing.stock_levels.all().delete()
+    listing.delete()
+    assert ids(search("tenun")) == []
+
+
+def test_candidates_are_capped_and_name_matches_kept(regions, monkeypatch):
+    from kopdes.market import selectors_catalog
+
+    monkeypatch.setattr(selectors_catalog, "MAX_RESULTS", 3)
+    body = [listing_with(f"Produk {n}", "kopi") for n in range(4)]
+    named = listing_with("Kopi Istimewa", "")
+    page = search("kopi")
+    assert page.total_capped and page.total == 3
+    assert ids(page)[0] == named.pk  # found by the name, although past the cap
+    assert set(ids(page)) <= {named.pk, *(listing.pk for listing in body)}
+    assert MAX_RESULTS >= 1000
+
+
+# --- Suggestions ----------------------------------------------------------------------------------
+
+
+def test_a_misspelt_word_gets_the_closest_known_word(corpus):
+    for typo in ("kopi arabica", "kopi arabka", "arrabika kopi"):
+        page = search(typo)
+        assert page.total == 0
+        assert sorted(page.suggestion.split()) == ["arabika", "kopi"], typo
+    assert search("arabika").suggestion == ""  # something found: nothing to suggest
+
+
+def test_no_suggestion_when_nothing_is_close_or_words_only_miss_together(corpus):
+    assert search("qwzxv").suggestion == ""
+    assert search("kopi madu").suggestion == ""  # both words exist, only not together
+
+
+def test_suggest_terms_replaces_only_unknown_words(corpus):
+    assert suggest_terms(["madu", "hutn"]) == ["madu", "hutan"]
+    assert suggest_terms(["madu"]) is None
+
+
+def test_vocabulary_follows_saves_and_can_be_rebuilt(corpus):
+    assert SearchTerm.objects.filter(term="arabika").exists()
+    SearchTerm.objects.all().delete()
+    assert catalog_suggest(user=VISITOR, q="arabica") == []
+    assert vocabulary_rebuild() > 10
+    assert catalog_suggest(user=VISITOR, q="arabica") == ["arabika"]
+
+
+def test_the_naive_baseline_agrees_on_simple_words(corpus):
+    assert set(catalog_search_naive(q="madu")) == {corpus["madu"].pk}
