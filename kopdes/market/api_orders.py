@@ -54,6 +54,7 @@ def _visitor(request) -> bool:
 AUTH = [TokenAuth(), LoggedInSession()]
 PUBLIC = [*AUTH, _visitor]
 CART_HEADER = "X-Cart-Token"
+MAX_AMOUNT = 10**12  # rupiah: anything above is a typing error (and would overflow the column)
 router = Router(tags=["market"], auth=AUTH)
 
 
@@ -561,7 +562,7 @@ def _order_detail(request, order: Order) -> dict:
         "contact_name": order.contact_name,
         "contact_phone": order.contact_phone,
         "contact_email": order.contact_email,
-        "pickup_location": order.pickup_location.name if order.pickup_location_id else None,
+        "pickup_location": order.pickup_location.name if order.pickup_location else None,
         "address_village_code": order.address_village_id,
         "address_postal_code": order.address_postal_code,
         "address_line": order.address_line,
@@ -601,6 +602,8 @@ def _order(request, number: str, token: str = "") -> Order:
     """An order by its private link's token (the holder acts as the buyer) or, without one, for
     its buyer, its cooperative's officers or an admin."""
     if token:
+        if not token.isascii():  # never a token of ours (and compare_digest refuses it)
+            raise NotFound()
         return selectors.order_by_link(user=request.user, number=number, token=token)
     return selectors.order_get(user=request.user, number=number)
 
@@ -626,7 +629,7 @@ def _movement_out(movement: StockMovement) -> dict:
         "balance_after": movement.balance_after,
         "reason": movement.reason,
         "note": movement.note,
-        "order_number": movement.order.number if movement.order_id else None,
+        "order_number": movement.order.number if movement.order else None,
         "created_at": movement.created_at,
     }
 
@@ -837,7 +840,9 @@ def order_shipping_quote(request, number: str, payload: FeeIn):
 )
 def order_payment_confirm(request, number: str, payload: PaymentIn):
     order = _order(request, number)
-    amount = payload.amount if payload.amount not in (None, "") else None
+    amount = _int(payload.amount, "amount") if payload.amount not in (None, "") else None
+    if amount is not None and not 0 < amount <= MAX_AMOUNT:
+        raise _invalid("amount", _("Enter an amount between Rp1 and Rp1.000.000.000.000."))
     payment, outcome = services.payment_confirm(
         actor=request.user, order=order, reference=(payload.reference or "").strip(), amount=amount
     )
@@ -882,9 +887,10 @@ def refund_done(request, refund_id: int, payload: RefundIn):
     ),
 )
 def payment_callback(request):
-    event = services.payment_callback(
-        body=request.body, signature=request.headers.get("X-Kopdes-Signature") or ""
-    )
+    signature = request.headers.get("X-Kopdes-Signature") or ""
+    if not signature.isascii():  # never a hex digest (and compare_digest refuses it)
+        signature = ""
+    event = services.payment_callback(body=request.body, signature=signature)
     return {
         "event_id": event.event_id,
         "order_number": event.order_number,
@@ -930,7 +936,7 @@ def settlement(request, slug: str, filters: Query[SettlementFilter]):
                 "id": entry.pk,
                 "kind": entry.kind,
                 "amount": entry.amount,
-                "order_number": entry.order.number if entry.order_id else None,
+                "order_number": entry.order.number if entry.order else None,
                 "payment_id": entry.payment_id,
                 "note": entry.note,
                 "created_at": entry.created_at,

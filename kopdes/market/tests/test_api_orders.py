@@ -45,7 +45,8 @@ def assert_error(response, status: int, code: str) -> dict:
     return error
 
 
-def new_cart(client, **headers) -> str | None:
+def new_cart(client, **headers):
+    """A new cart's token (None for an account's cart)."""
     response = client.post(f"{API}/cart", **headers)
     assert response.status_code == 201, response.content
     return response.json()["token"]
@@ -684,19 +685,18 @@ def test_the_board_lists_the_cooperatives_orders_by_status(client, django_assert
     listing = make_listing(stock=20)
     for n in range(4):
         guest_order(client, listing, key=f"board-key-{n:04d}")
+    paid = guest_order(client, listing, key="board-paid-0001")
+    Order.objects.filter(number=paid["number"]).update(status=OrderStatus.PAID)
     guest_order(client, make_listing(MASABEWA, stock=5), key="board-other-0001")
-    Order.objects.filter(pk=Order.objects.filter(cooperative=listing.cooperative).first().pk).update(
-        status=OrderStatus.PAID
-    )
     secretary = officer(listing.cooperative, Role.SEKRETARIS)
     headers = bearer(secretary)
     url = f"{API}/cooperatives/{listing.cooperative.slug}/orders"
 
     with django_assert_max_num_queries(8):
         everything = client.get(url, **headers)
-    paid = client.get(url, {"status": "paid"}, **headers)
+    paid_only = client.get(url, {"status": "paid"}, **headers)
 
-    assert everything.json()["count"] == 4 and paid.json()["count"] == 1
+    assert everything.json()["count"] == 5 and paid_only.json()["count"] == 1
     assert_error(client.get(url, {"status": "lost"}, **headers), 400, "invalid")
     assert_error(client.get(url, **bearer(person(Role.BUYER))), 403, "forbidden")
     sikka_admin = person(Role.ADMIN_REGENCY, region="53.07", scope="53.07")
@@ -720,6 +720,47 @@ def test_the_settlement_shows_entries_balance_and_refunds_due(client):
     assert [refund["amount"] for refund in body["refunds_due"]] == [500]
     assert_error(client.get(url, **bearer(officer(make_listing(MASABEWA).cooperative))), 403, "forbidden")
     assert_error(client.get(url), 401, "not_authenticated")
+
+
+# --- Nasty input -----------------------------------------------------------------------------
+
+
+def test_nasty_input_never_answers_500(client):
+    listing = make_listing(stock=5)
+    order = guest_order(client, listing, payment="transfer")
+    chair = officer(listing.cooperative)
+    token = new_cart(client)
+    big = "9" * 30
+    answers = [
+        client.post(
+            f"{API}/checkout",
+            data="{not json",
+            content_type=JSON,
+            HTTP_X_CART_TOKEN=token,
+            HTTP_IDEMPOTENCY_KEY="nasty-key-0001",
+        ),
+        client.post(
+            f"{API}/checkout",
+            data="[]",
+            content_type=JSON,
+            HTTP_X_CART_TOKEN=token,
+            HTTP_IDEMPOTENCY_KEY="x" * 65,
+        ),
+        client.put(f"{API}/cart/items/{big}", {"quantity": 1}, content_type=JSON, HTTP_X_CART_TOKEN=token),
+        client.patch(f"{API}/listings/{big}", {"price": 1}, content_type=JSON, **bearer(chair)),
+        client.get(f"{API}/listings/{big}/stock", **bearer(chair)),
+        client.post(f"{API}/refunds/{big}/done", {}, content_type=JSON, **bearer(chair)),
+        client.get(f"{API}/orders/{order['number']}", {"token": "é" * 43}),
+        client.get(f"{API}/orders/{'K' * 500}"),
+        client.post(f"{API}/payments/callback", data=b"{}", content_type=JSON, HTTP_X_KOPDES_SIGNATURE="é"),
+        client.post(
+            f"{API}/orders/{order['number']}/payments", {"amount": 10**25}, content_type=JSON, **bearer(chair)
+        ),
+    ]
+
+    statuses = [response.status_code for response in answers]
+    assert statuses == [400, 400, 404, 404, 404, 404, 404, 404, 401, 400]
+    assert all(set(response.json()) == {"error"} for response in answers)
 
 
 # --- Languages --------------------------------------------------------------------------------
