@@ -65,7 +65,7 @@ def feed_url(coop, fmt: str) -> str:
 def test_the_marketplace_spreadsheet_has_indonesian_headers_and_one_row_per_product_for_sale(
     client, coop, ketua, catalog, django_assert_max_num_queries
 ):
-    amplang, madu = catalog
+    amplang, _madu = catalog
     client.force_login(ketua)
     client.get(feed_url(coop, "xlsx"))
 
@@ -95,7 +95,7 @@ def test_the_marketplace_spreadsheet_has_indonesian_headers_and_one_row_per_prod
 
 
 def test_the_csv_feed_parses_back_with_the_feed_fields(client, coop, ketua, catalog):
-    amplang, madu = catalog
+    amplang, _madu = catalog
     client.force_login(ketua)
 
     response = client.get(feed_url(coop, "csv"))
@@ -112,7 +112,7 @@ def test_the_csv_feed_parses_back_with_the_feed_fields(client, coop, ketua, cata
 
 
 def test_the_json_feed_has_integer_prices_and_absolute_links(client, coop, ketua, catalog):
-    amplang, madu = catalog
+    _amplang, madu = catalog
     client.force_login(ketua)
 
     response = client.get(feed_url(coop, "json"))
