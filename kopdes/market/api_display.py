@@ -2,8 +2,6 @@
 a sale at the cashier (Idempotency-Key header), consignments, the monthly settlement and each
 statement, behind the same policies as the pages."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
