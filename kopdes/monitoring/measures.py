@@ -72,3 +72,28 @@ def codes_up(code: str) -> list[str]:
 def parent_code(code: str) -> str:
     """53.07.01 -> 53.07; 53 -> "" (the nation)."""
     return code.rpartition(".")[0]
+
+
+# --- Monthly measures (MonthStat) ------------------------------------------------------------
+
+# States that the fold also keeps in RegionStat (coverage's own states are written there by the
+# cooperatives.changed subscriber, in the same transaction as the facts).
+FOLDED_STATE_PREFIXES = ("products:", "products_line:", "products_stars:", "potential:", "orders:", "gmv:")
+COVERAGE_PREFIXES = ("scheme:", "stage:", "units:")
+COVERAGE_STATES = frozenset(MEASURES)
+
+
+def is_state(measure: str) -> bool:
+    """A state (a count of things as they are) rather than a flow (things that happened)."""
+    return is_coverage(measure) or measure.startswith(FOLDED_STATE_PREFIXES)
+
+
+def is_coverage(measure: str) -> bool:
+    return measure in COVERAGE_STATES or measure.startswith(COVERAGE_PREFIXES)
+
+
+def month_codes(code: str) -> list[str]:
+    """The regions whose MonthStat rows a fact of `code` moves: every level above, down to the
+    district. A village's own months are read from its cooperative's facts (one village is small)."""
+    codes = codes_up(code)
+    return codes[:-1] if code.count(".") == 3 else codes

@@ -28,3 +28,42 @@ class RegionStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_code or 'ID'} · {self.measure} = {self.value}"
+
+
+class MonthStat(models.Model):
+    """One measure of one region in one month, summed over everything below the region.
+
+    Flows (orders placed, sales paid, licences issued, curation decisions) are what happened in
+    the month; states (cooperatives by stage, products by status, orders by status) are the
+    month's net change, so a state at the end of a month is the sum of its months up to it. Kept
+    by `rollups_fold` from `RollupDelta` rows and rebuilt by `rollups_rebuild`.
+    """
+
+    region_code = models.CharField(max_length=13, blank=True)
+    month = models.DateField()  # the first day of the month, in Indonesia's western time (WIB)
+    measure = models.CharField(max_length=40)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region_code", "measure", "month"], name="monthstat_region_measure_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code or 'ID'} {self.month:%Y-%m} · {self.measure} = {self.value}"
+
+
+class RollupDelta(models.Model):
+    """A change of a measure for a village (or a display point's region) in a month, written in
+    the transaction that changed the facts: an insert that never waits on another writer. The
+    fold adds them up into MonthStat (and RegionStat for states) right after commit."""
+
+    region_code = models.CharField(max_length=13)
+    month = models.DateField()
+    measure = models.CharField(max_length=40)
+    delta = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.month:%Y-%m} · {self.measure} {self.delta:+d}"

@@ -14,13 +14,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import BigIntegerField, Case, F, Value, When
 
 from kopdes.cooperatives.selectors import coverage_facts
 from kopdes.core.audit import audit_record
 
-from .measures import codes_up, parent_code
+from .measures import codes_up, is_coverage, is_state, month_codes, parent_code
 from .models import RegionStat
 
 # Every writer of RegionStat takes this lock first (PostgreSQL only; SQLite runs one writer at
@@ -141,6 +141,7 @@ class RebuildResult:
     updated: int
     deleted: int
     seconds: float
+    month_rows: int = 0
 
 
 def _replace(table: dict[str, dict[str, int]]) -> tuple[int, int, int]:
@@ -180,6 +181,46 @@ def _replace(table: dict[str, dict[str, int]]) -> tuple[int, int, int]:
     return created, len(updates), len(deletes)
 
 
+def _monthly_tables() -> tuple[dict[tuple[str, object, str], int], dict[tuple[str, str], int]]:
+    """From the facts: MonthStat's rows (district and above) and the folded states (every level)."""
+    from .facts import monthly_facts
+
+    monthly: dict[tuple[str, object, str], int] = defaultdict(int)
+    states: dict[tuple[str, str], int] = defaultdict(int)
+    for (code, month, measure), value in monthly_facts().items():
+        for up in month_codes(code):
+            monthly[up, month, measure] += value
+        if is_state(measure) and not is_coverage(measure):
+            for up in codes_up(code):
+                states[up, measure] += value
+    return monthly, states
+
+
+def _replace_months(monthly: dict[tuple[str, object, str], int]) -> int:
+    """Make MonthStat hold exactly `monthly` (a few hundred thousand rows at most: rewritten), and
+    drop the pending deltas, which the facts already include."""
+    from .models import MonthStat, RollupDelta
+
+    RollupDelta.objects.all().delete()
+    MonthStat.objects.all().delete()
+    rows = [
+        (code, month, measure, value) for (code, month, measure), value in sorted(monthly.items()) if value
+    ]
+    quote = connection.ops.quote_name
+    table = quote(MonthStat._meta.db_table)
+    columns = ", ".join(quote(name) for name in ("region_code", "month", "measure", "value"))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
+            for start in range(0, len(rows), 10_000):
+                cursor.executemany(sql, rows[start : start + 10_000])
+    return len(rows)
+
+
 @transaction.atomic
 def rollups_rebuild() -> RebuildResult:
     """Recompute every region's coverage measures from the cooperative tables; replace the table."""
@@ -188,6 +229,11 @@ def rollups_rebuild() -> RebuildResult:
     by_village = village_measures()
     cooperatives = sum(c["cooperatives"] for c in by_village.values())
     table = roll_up(by_village)
+    monthly, states = _monthly_tables()
+    for (code, measure), value in states.items():
+        counts = table.setdefault(code, {})
+        counts[measure] = counts.get(measure, 0) + value
+    month_rows = _replace_months(monthly)
     regions = sum(1 for counts in table.values() if any(counts.values()))
     rows = sum(1 for counts in table.values() for value in counts.values() if value)
     created, updated, deleted = _replace(table)
@@ -204,8 +250,73 @@ def rollups_rebuild() -> RebuildResult:
         cooperatives=cooperatives,
         regions=regions,
         rows=rows,
+        month_rows=month_rows,
         created=created,
         updated=updated,
         deleted=deleted,
         seconds=time.perf_counter() - started,
     )
+
+
+# --- Monthly rollups: the fold ----------------------------------------------------------------
+
+
+@dataclass
+class FoldResult:
+    deltas: int
+    rows: int
+    seconds: float
+
+
+def _upsert(table_model, keys: tuple[str, ...], rows: list[tuple]) -> None:
+    """Add each row's last value to the row with its key, creating it at that value if missing."""
+    quote = connection.ops.quote_name
+    table = quote(table_model._meta.db_table)
+    columns = ", ".join(quote(k) for k in (*keys, "value"))
+    conflict = ", ".join(quote(k) for k in keys)
+    marks = ", ".join(["%s"] * (len(keys) + 1))
+    value = quote("value")
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES ({marks}) "  # noqa: S608  (names are ours)
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {value} = {table}.{value} + excluded.{value}"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start : start + 5000])
+
+
+def rollups_fold() -> FoldResult:
+    """Add the pending RollupDelta rows into MonthStat (every level, nation too) and the folded
+    states into RegionStat, then remove them: one transaction, under the rollup lock."""
+    from .models import MonthStat, RollupDelta
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        _lock()
+        last = RollupDelta.objects.order_by("-id").values_list("id", flat=True).first()
+        if last is None:
+            return FoldResult(0, 0, time.perf_counter() - started)
+        pending = RollupDelta.objects.filter(id__lte=last)
+        count = pending.count()
+        grouped = (
+            pending.order_by()
+            .values_list("region_code", "month", "measure")
+            .annotate(total=models.Sum("delta"))
+        )
+        monthly: dict[tuple[str, object, str], int] = defaultdict(int)
+        states: dict[tuple[str, str], int] = defaultdict(int)
+        for code, month, measure, total in grouped:
+            if not total:
+                continue
+            state = is_state(measure) and not is_coverage(measure)
+            for up in month_codes(code):
+                monthly[up, month, measure] += total
+            if state:
+                for up in codes_up(code):
+                    states[up, measure] += total
+        month_rows = [(c, mo, m, v) for (c, mo, m), v in sorted(monthly.items()) if v]
+        state_rows = [(c, m, v) for (c, m), v in sorted(states.items()) if v]
+        _upsert(MonthStat, ("region_code", "month", "measure"), month_rows)
+        _upsert(RegionStat, ("region_code", "measure"), state_rows)
+        pending.delete()
+    return FoldResult(count, len(month_rows) + len(state_rows), time.perf_counter() - started)

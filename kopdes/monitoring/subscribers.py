@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from kopdes.core.events import subscribe
 
+from .facts import connect as facts_connect
+from .facts import coverage_changed
 from .services import measure_deltas, region_stats_add
 
 
@@ -17,3 +19,7 @@ def cooperative_changed(
 ) -> None:
     """A cooperative's measures changed: move its seat village and every region above it."""
     region_stats_add(region_code=village_code, deltas=measure_deltas(before, after))
+    coverage_changed(village_code=village_code, before=before, after=after)  # the monthly rollups
+
+
+facts_connect()  # products' and the market's facts, by Django signals (see facts.py)

@@ -12,6 +12,6 @@ class Command(BaseCommand):
             result = rollups_rebuild()
         self.stdout.write(
             f"rollups: {result.rows} rows for {result.regions} regions from {result.cooperatives} "
-            f"cooperatives ({result.created} created, {result.updated} updated, {result.deleted} deleted) "
-            f"in {result.seconds:.1f}s"
+            f"cooperatives ({result.created} created, {result.updated} updated, {result.deleted} deleted), "
+            f"{result.month_rows} monthly rows, in {result.seconds:.1f}s"
         )

@@ -1,0 +1,367 @@
+"""What each fact contributes to the monthly rollups, and the listeners that record changes.
+
+A contribution maps (month, measure) to a value for one region (a village, or a display
+point's region). States are keyed to the month they change in (the current month); flows to
+the month they happened in. When a fact is saved, its contribution before and after is compared
+and the difference appended to `RollupDelta` in the same transaction; `rollups_fold` adds those
+up right after commit (a task) or on demand.
+
+The listeners are Django signals on the writers' models (products, market), so the writers do
+not know this read model exists; cooperatives publish `cooperatives.changed` themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Sum
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils import timezone
+
+Contribution = dict[tuple[dt.date, str], int]
+
+
+def month_of(value: dt.datetime | dt.date | None) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value.replace(day=1)
+
+
+def this_month() -> dt.date:
+    return timezone.localdate().replace(day=1)
+
+
+# --- Contributions of each kind of fact ------------------------------------------------------
+
+
+def product_contribution(product, now: dt.date) -> tuple[str, Contribution]:
+    c: Contribution = {(now, f"products:{product.status}"): 1, (now, f"products_line:{product.line}"): 1}
+    if product.stars:
+        c[now, f"products_stars:{product.stars}"] = 1
+    return str(product.village_id), c
+
+
+def potential_contribution(potential, now: dt.date) -> tuple[str, Contribution]:
+    return str(potential.village_id), {(now, f"potential:{potential.sector}"): 1}
+
+
+def _product_village(product_id) -> str:
+    from kopdes.products.models import Product
+
+    return Product.objects.filter(pk=product_id).values_list("village_id", flat=True).first() or ""
+
+
+def round_contribution(round, now: dt.date) -> tuple[str, Contribution]:
+    if round.status != "decided" or not round.decided_at:
+        return "", {}
+    month = month_of(round.decided_at)
+    assert month is not None  # noqa: S101  (decided_at is set)
+    c: Contribution = {(month, "curation_decided"): 1}
+    if round.decision:
+        c[month, f"curation:{round.decision}"] = 1
+    return _product_village(round.product_id), c
+
+
+def licence_contribution(licence, now: dt.date) -> tuple[str, Contribution]:
+    if licence.status != "valid":
+        return "", {}
+    c: Contribution = {}
+    if licence.issued_on:
+        c[month_of(licence.issued_on), "licences_issued"] = 1  # type: ignore[index]
+    if licence.expires_on:
+        c[month_of(licence.expires_on), "licences_expiring"] = 1  # type: ignore[index]
+    return (_product_village(licence.product_id) if c else ""), c
+
+
+def featured_contribution(featured, now: dt.date) -> tuple[str, Contribution]:
+    return str(featured.regency_id), {(month_of(featured.month), "featured"): 1}  # type: ignore[dict-item]
+
+
+_VILLAGE_OF_COOPERATIVE: dict[int, str] = {}
+
+
+def cooperative_village(cooperative_id: int) -> str:
+    """A cooperative's seat village (never changes once registered; cached in the process)."""
+    if cooperative_id not in _VILLAGE_OF_COOPERATIVE:
+        from kopdes.cooperatives.models import Cooperative
+
+        village = Cooperative.objects.filter(pk=cooperative_id).values_list("village_id", flat=True).first()
+        if village is None:
+            return ""
+        _VILLAGE_OF_COOPERATIVE[cooperative_id] = str(village)
+    return _VILLAGE_OF_COOPERATIVE[cooperative_id]
+
+
+def _order_units(order_id) -> int:
+    from kopdes.market.models import OrderLine
+
+    return OrderLine.objects.filter(order_id=order_id).aggregate(n=Sum("quantity"))["n"] or 0
+
+
+def order_contribution(order, now: dt.date) -> tuple[str, Contribution]:
+    created = month_of(order.created_at)
+    c: Contribution = {
+        (now, f"orders:{order.status}"): 1,
+        (now, f"gmv:{order.status}"): order.total,
+        (created, "orders_created"): 1,  # type: ignore[dict-item]
+        (created, "gmv_created"): order.total,  # type: ignore[dict-item]
+    }
+    if order.paid_at:
+        paid = month_of(order.paid_at)
+        c[paid, "gmv_paid"] = order.total  # type: ignore[index]
+        c[paid, "orders_paid"] = 1  # type: ignore[index]
+        c[paid, "units_paid"] = _order_units(order.pk) if order.pk else 0  # type: ignore[index]
+    return cooperative_village(order.cooperative_id), c
+
+
+def display_sale_contribution(sale, now: dt.date) -> tuple[str, Contribution]:
+    from kopdes.market.models import DisplayPoint
+
+    region = DisplayPoint.objects.filter(pk=sale.display_point_id).values_list("region_id", flat=True).first()
+    month = month_of(sale.sold_at)
+    return str(region or ""), {(month, "display_sales"): sale.total, (month, "display_sales_count"): 1}  # type: ignore[dict-item]
+
+
+# --- Recording -------------------------------------------------------------------------------
+
+FOLD_SCHEDULED_KEY = "monitoring:fold-scheduled"
+
+
+def _schedule_fold() -> None:
+    # At most one fold task a second however many transactions commit: each fold takes all.
+    if cache.add(FOLD_SCHEDULED_KEY, 1, timeout=1):
+        from .tasks import rollups_fold_task
+
+        rollups_fold_task.enqueue()
+
+
+def record(region_before: str, before: Contribution, region_after: str, after: Contribution) -> None:
+    """Append the difference between two contributions to the outbox (same transaction)."""
+    from .models import RollupDelta
+
+    deltas: Counter[tuple[str, dt.date, str]] = Counter()
+    for (month, measure), value in before.items():
+        if region_before and value:
+            deltas[region_before, month, measure] -= value
+    for (month, measure), value in after.items():
+        if region_after and value:
+            deltas[region_after, month, measure] += value
+    rows = [
+        RollupDelta(region_code=region, month=month, measure=measure, delta=delta)
+        for (region, month, measure), delta in deltas.items()
+        if delta
+    ]
+    if rows:
+        RollupDelta.objects.bulk_create(rows)
+        transaction.on_commit(_schedule_fold)
+
+
+Contributor = Callable[[object, dt.date], tuple[str, Contribution]]
+SOURCES: dict[str, Contributor] = {
+    "products.Product": product_contribution,
+    "products.Potential": potential_contribution,
+    "products.CurationRound": round_contribution,
+    "products.Licence": licence_contribution,
+    "products.FeaturedProduct": featured_contribution,
+    "market.Order": order_contribution,
+    "market.DisplaySale": display_sale_contribution,
+}
+
+
+def _before(sender, instance, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    contribute = SOURCES[sender._meta.label]
+    old = sender._default_manager.filter(pk=instance.pk).first() if instance.pk else None
+    instance._rollup_before = contribute(old, this_month()) if old is not None else ("", {})
+
+
+def _after(sender, instance, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    contribute = SOURCES[sender._meta.label]
+    region_before, before = getattr(instance, "_rollup_before", ("", {}))
+    region_after, after = contribute(instance, this_month())
+    record(region_before, before, region_after, after)
+    instance._rollup_before = (region_after, after)
+
+
+def _deleted(sender, instance, **kwargs) -> None:
+    region, before = SOURCES[sender._meta.label](instance, this_month())
+    record(region, before, "", {})
+
+
+def connect() -> None:
+    for label in SOURCES:
+        uid = f"monitoring.facts.{label}"
+        pre_save.connect(_before, sender=label, dispatch_uid=uid + ".pre")
+        post_save.connect(_after, sender=label, dispatch_uid=uid + ".post")
+        post_delete.connect(_deleted, sender=label, dispatch_uid=uid + ".delete")
+
+
+def coverage_changed(*, village_code: str, before: dict[str, int], after: dict[str, int]) -> None:
+    """The cooperatives' own event: its state measures change in this month."""
+    now = this_month()
+    record(
+        village_code,
+        {(now, measure): value for measure, value in before.items()},
+        village_code,
+        {(now, measure): value for measure, value in after.items()},
+    )
+
+
+# --- The same contributions, from the tables (for the rebuild) --------------------------------
+
+
+def monthly_facts() -> dict[tuple[str, dt.date, str], int]:
+    """Every fact's contribution summed per (region, month, measure), by aggregate queries.
+
+    States are keyed to the month of the fact's last change (a product's updated_at, an order's
+    status_changed_at, a potential's created_at, a cooperative's registration): their sums over
+    the months are exact; how a rebuilt state's history is spread over months is an approximation
+    of what the listeners recorded as it happened.
+    """
+    from django.db.models import Count, Min
+    from django.db.models.functions import TruncMonth
+
+    from kopdes.cooperatives.models import Cooperative
+    from kopdes.cooperatives.selectors import coverage_facts
+    from kopdes.market.models import DisplaySale, Order, OrderLine
+    from kopdes.products.models import CurationRound, FeaturedProduct, Licence, Potential, Product
+
+    tz = timezone.get_current_timezone()
+    out: Counter[tuple[str, dt.date, str]] = Counter()
+
+    def month(value) -> dt.date:
+        return month_of(value)  # type: ignore[return-value]
+
+    first = dict(
+        Cooperative.objects.order_by()
+        .values("village_id")
+        .annotate(m=TruncMonth(Min("created_at"), tzinfo=tz))
+        .values_list("village_id", "m")
+    )
+    for village, counts in coverage_facts().items():
+        when = month(first.get(village) or timezone.now())
+        for measure, value in counts.items():
+            out[village, when, measure] += value
+
+    rows = (
+        Product.objects.order_by()
+        .values("village_id", "status", "line", "stars")
+        .annotate(m=TruncMonth("updated_at", tzinfo=tz), n=Count("id"))
+        .values_list("village_id", "status", "line", "stars", "m", "n")
+    )
+    for village, status, line, stars, m, n in rows.iterator():
+        when = month(m)
+        out[village, when, f"products:{status}"] += n
+        out[village, when, f"products_line:{line}"] += n
+        if stars:
+            out[village, when, f"products_stars:{stars}"] += n
+
+    rows = (
+        Potential.objects.order_by()
+        .values("village_id", "sector")
+        .annotate(m=TruncMonth("created_at", tzinfo=tz), n=Count("id"))
+        .values_list("village_id", "sector", "m", "n")
+    )
+    for village, sector, m, n in rows.iterator():
+        out[village, month(m), f"potential:{sector}"] += n
+
+    rows = (
+        CurationRound.objects.filter(status="decided", decided_at__isnull=False)
+        .order_by()
+        .values("product__village_id", "decision")
+        .annotate(m=TruncMonth("decided_at", tzinfo=tz), n=Count("id"))
+        .values_list("product__village_id", "decision", "m", "n")
+    )
+    for village, decision, m, n in rows.iterator():
+        out[village, month(m), "curation_decided"] += n
+        if decision:
+            out[village, month(m), f"curation:{decision}"] += n
+
+    for field, measure in (("issued_on", "licences_issued"), ("expires_on", "licences_expiring")):
+        rows = (
+            Licence.objects.filter(status="valid", **{f"{field}__isnull": False})
+            .order_by()
+            .values("product__village_id")
+            .annotate(m=TruncMonth(field), n=Count("id"))
+            .values_list("product__village_id", "m", "n")
+        )
+        for village, m, n in rows.iterator():
+            out[village, month(m), measure] += n
+
+    rows = FeaturedProduct.objects.order_by().values("regency_id", "month").annotate(n=Count("id"))
+    for row in rows.values_list("regency_id", "month", "n").iterator():
+        out[row[0], month(row[1]), "featured"] += row[2]
+
+    villages: dict[int, str] = {}
+
+    def village_of(cooperative_id: int) -> str:
+        if cooperative_id not in villages:
+            villages[cooperative_id] = cooperative_village(cooperative_id)
+        return villages[cooperative_id]
+
+    villages.update(
+        {
+            pk: str(v)
+            for pk, v in Cooperative.objects.filter(orders__isnull=False)
+            .values_list("id", "village_id")
+            .distinct()
+        }
+    )
+    rows = (
+        Order.objects.order_by()
+        .values("cooperative_id", "status")
+        .annotate(m=TruncMonth("status_changed_at", tzinfo=tz), n=Count("id"), gmv=Sum("total"))
+        .values_list("cooperative_id", "status", "m", "n", "gmv")
+    )
+    for coop, status, m, n, gmv in rows.iterator():
+        village = village_of(coop)
+        out[village, month(m), f"orders:{status}"] += n
+        out[village, month(m), f"gmv:{status}"] += gmv or 0
+    rows = (
+        Order.objects.order_by()
+        .values("cooperative_id")
+        .annotate(m=TruncMonth("created_at", tzinfo=tz), n=Count("id"), gmv=Sum("total"))
+        .values_list("cooperative_id", "m", "n", "gmv")
+    )
+    for coop, m, n, gmv in rows.iterator():
+        out[village_of(coop), month(m), "orders_created"] += n
+        out[village_of(coop), month(m), "gmv_created"] += gmv or 0
+    rows = (
+        Order.objects.filter(paid_at__isnull=False)
+        .order_by()
+        .values("cooperative_id")
+        .annotate(m=TruncMonth("paid_at", tzinfo=tz), n=Count("id"), gmv=Sum("total"))
+        .values_list("cooperative_id", "m", "n", "gmv")
+    )
+    for coop, m, n, gmv in rows.iterator():
+        out[village_of(coop), month(m), "orders_paid"] += n
+        out[village_of(coop), month(m), "gmv_paid"] += gmv or 0
+    rows = (
+        OrderLine.objects.filter(order__paid_at__isnull=False)
+        .order_by()
+        .values("order__cooperative_id")
+        .annotate(m=TruncMonth("order__paid_at", tzinfo=tz), n=Sum("quantity"))
+        .values_list("order__cooperative_id", "m", "n")
+    )
+    for coop, m, n in rows.iterator():
+        out[village_of(coop), month(m), "units_paid"] += n or 0
+
+    rows = (
+        DisplaySale.objects.order_by()
+        .values("display_point__region_id")
+        .annotate(m=TruncMonth("sold_at", tzinfo=tz), n=Count("id"), gross=Sum("total"))
+        .values_list("display_point__region_id", "m", "n", "gross")
+    )
+    for region, m, n, gross in rows.iterator():
+        out[region, month(m), "display_sales"] += gross or 0
+        out[region, month(m), "display_sales_count"] += n
+    return {key: value for key, value in out.items() if value}

@@ -1,0 +1,136 @@
+"""The monthly rollups (MonthStat, and the folded states in RegionStat) equal what the facts say
+after any sequence of changes: products, curation, licences, orders and their payments."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kopdes.accounts.choices import Role
+from kopdes.core.errors import DomainError
+from kopdes.market.choices import OrderStatus
+from kopdes.market.models import Order
+from kopdes.market.services_orders import (
+    SELLER,
+    cart_get,
+    cart_set,
+    checkout_place,
+    order_transition,
+    payment_confirm,
+)
+from kopdes.market.tests.factories import JAHAB, MASABEWA, make_listing, officer
+from kopdes.market.tests.test_services_orders import request_for
+from kopdes.monitoring.facts import this_month
+from kopdes.monitoring.measures import is_coverage, is_state
+from kopdes.monitoring.models import MonthStat, RegionStat, RollupDelta
+from kopdes.monitoring.services import _monthly_tables, rollups_fold, rollups_rebuild
+from kopdes.products.choices import ProductStatus
+from kopdes.products.models import Product
+
+pytestmark = pytest.mark.django_db
+
+
+def month_table() -> dict:
+    return {(r.region_code, r.month, r.measure): r.value for r in MonthStat.objects.all() if r.value}
+
+
+def folded_states() -> dict:
+    return {
+        (r.region_code, r.measure): r.value
+        for r in RegionStat.objects.all()
+        if r.value and is_state(r.measure) and not is_coverage(r.measure)
+    }
+
+
+def expected() -> tuple[dict, dict]:
+    monthly, states = _monthly_tables()
+    return ({k: v for k, v in monthly.items() if v}, {k: v for k, v in states.items() if v})
+
+
+def test_an_order_placed_and_paid_folds_into_every_level_of_its_month():
+    listing = make_listing(price=40_000, stock=5)
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=2)
+    [order] = checkout_place(actor=None, cart=cart, request=request_for(listing), idempotency_key="fold-0001")
+    payment_confirm(actor=officer(listing.cooperative, Role.BENDAHARA), order=order)
+
+    result = rollups_fold()
+
+    month = this_month()
+    assert result.deltas > 0 and not RollupDelta.objects.exists()
+    for code in ("", "64", "64.02", "64.02.06"):
+        row = {m.measure: m.value for m in MonthStat.objects.filter(region_code=code, month=month)}
+        assert row["orders_created"] == 1 and row["gmv_created"] == 80_000
+        assert row["gmv_paid"] == 80_000 and row["units_paid"] == 2
+        assert row["orders:paid"] == 1 and row.get("orders:created", 0) == 0
+    assert not MonthStat.objects.filter(region_code=JAHAB).exists()  # villages read their own facts
+    assert RegionStat.objects.get(region_code=JAHAB, measure="orders:paid").value == 1
+
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("list"), st.sampled_from([JAHAB, MASABEWA])),
+        st.tuples(st.just("buy"), st.integers(min_value=1, max_value=3)),
+        st.tuples(st.just("pay"), st.integers(min_value=0, max_value=9)),
+        st.tuples(st.just("cancel"), st.integers(min_value=0, max_value=9)),
+        st.tuples(st.just("unready"), st.integers(min_value=0, max_value=9)),
+        st.tuples(st.just("fold"), st.just(0)),
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=steps)
+def test_rollups_equal_the_facts_after_any_sequence_of_changes(steps):
+    with transaction.atomic():
+        listings = [make_listing(JAHAB, stock=20)]
+        orders: list[Order] = []
+        for n, (kind, value) in enumerate(steps):
+            try:
+                if kind == "list":
+                    listings.append(make_listing(value, stock=20))
+                elif kind == "buy":
+                    listing = listings[n % len(listings)]
+                    cart = cart_get()
+                    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=value)
+                    orders += checkout_place(
+                        actor=None, cart=cart, request=request_for(listing), idempotency_key=uuid.uuid4().hex
+                    )
+                elif kind == "pay" and orders:
+                    order = orders[value % len(orders)]
+                    payment_confirm(actor=officer(order.cooperative, Role.BENDAHARA), order=order)
+                elif kind == "cancel" and orders:
+                    order = orders[value % len(orders)]
+                    order.refresh_from_db()
+                    order_transition(
+                        actor=officer(order.cooperative),
+                        order=order,
+                        to_status=OrderStatus.CANCELLED,
+                        party=SELLER,
+                        note="stok habis",
+                    )
+                elif kind == "unready":
+                    product = Product.objects.get(pk=listings[value % len(listings)].product_id)
+                    product.status = ProductStatus.CURATED
+                    product.stars = 4
+                    product.save()
+                elif kind == "fold":
+                    rollups_fold()
+            except DomainError:
+                pass
+        rollups_fold()
+
+        monthly, states = expected()
+        assert month_table() == monthly
+        assert folded_states() == states
+        # And a rebuild from scratch writes the same tables.
+        rollups_rebuild()
+        assert month_table() == monthly
+        assert folded_states() == states
+        transaction.set_rollback(True)
