@@ -89,8 +89,11 @@ def order_board(request: HttpRequest, slug: str) -> HttpResponse:
     if status not in OrderStatus.values:
         status = ""
     counts = sel.order_board_counts(user=request.user, cooperative=cooperative)
+    # Statuses with no orders are left out (bar the one asked for): fewer buttons on a phone.
     tabs = [("", _("All"), sum(counts.values()))] + [
-        (value, label, counts.get(value, 0)) for value, label in OrderStatus.choices
+        (value, label, counts.get(value, 0))
+        for value, label in OrderStatus.choices
+        if counts.get(value) or value == status
     ]
     page = paginate(request, sel.order_board(user=request.user, cooperative=cooperative, status=status))
     for order in page.object_list:
