@@ -7,9 +7,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kopdes.products.forms_catalog import RupiahField
+from kopdes.products.models import Product
 from kopdes.regions.forms import RegionField
 
 from .choices import LocationKind
+from .models import Location
 from .services_seller import MAX_PAYMENT_HOURS
 
 
@@ -35,7 +37,7 @@ class ListingFields(forms.Form):
 
 
 class ListingCreateForm(ListingFields):
-    product = forms.ModelChoiceField(label=_("Product"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), empty_label=None)
 
     field_order = ["product", "price", "weight_grams", "min_order", "is_active"]
 
@@ -54,7 +56,7 @@ class ListingCreateForm(ListingFields):
 
 
 class StockAdjustForm(forms.Form):
-    location = forms.ModelChoiceField(label=_("Place"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    location = forms.ModelChoiceField(label=_("Place"), queryset=Location.objects.none(), empty_label=None)
     delta = forms.IntegerField(
         label=_("Change"),
         help_text=_("Positive to add (e.g. 20), negative to remove (e.g. -3)."),
