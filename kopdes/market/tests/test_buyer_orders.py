@@ -315,3 +315,9 @@ def test_the_order_message_has_number_items_total_and_link():
     text = order_message(order, url="https://kopdes.example/pesanan/x/y/")
     assert order.number in text and "3 x Kopi Robusta (Rp45.000)" in text
     assert "Rp45.000" in text.splitlines()[-2] and text.endswith("https://kopdes.example/pesanan/x/y/")
+
+
+def test_my_orders_is_in_the_menu_for_logged_in_buyers_only(client):
+    assert 'href="/pesanan/saya/"' not in client.get("/keranjang/").content.decode()
+    client.force_login(person())
+    assert 'href="/pesanan/saya/"' in client.get("/keranjang/").content.decode()
