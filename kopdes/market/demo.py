@@ -8,9 +8,8 @@ Built through the services where one exists. Idempotent: a second run changes no
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db import transaction
+from django.utils import timezone
 
 from kopdes.accounts.models import User
 from kopdes.cooperatives.models import Cooperative
@@ -187,7 +186,7 @@ def _listings(coop: Cooperative, ketua, outlet, warehouse) -> int:
             created += 1
         if not StockMovement.objects.filter(listing=listing).exists():
             at_outlet, in_warehouse = STOCK
-            note = f"Stok awal {dt.date.today():%d-%m-%Y}"
+            note = f"Stok awal {timezone.localdate():%d-%m-%Y}"
             stock_adjust(actor=ketua, listing=listing, location=outlet, delta=at_outlet + index, note=note)
             stock_adjust(actor=ketua, listing=listing, location=warehouse, delta=in_warehouse, note=note)
     return created

@@ -212,7 +212,7 @@ def test_an_officer_adds_stock_with_a_reason_and_the_movement_is_recorded(client
     assert (movement.delta, movement.balance_after, movement.reason) == (12, 20, MovementReason.ADJUST)
     assert movement.actor == ketua and movement.channel == "web" and movement.note == "Produksi baru"
     page = client.get(url("listing_stock", coop, listing.pk)).content.decode()
-    assert "+12 → 20" in page and "Produksi baru" in page and ketua.full_name in page
+    assert "<strong>+12</strong> → 20" in page and "Produksi baru" in page and ketua.full_name in page
     assert 'id="stock-online">20<' in page
 
 
