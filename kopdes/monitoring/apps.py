@@ -11,9 +11,12 @@ class MonitoringConfig(AppConfig):
 
         from kopdes.core.nav import NavItem, register
 
-        from . import subscribers  # noqa: F401  (subscribes the rollups to the domain events)
+        # The dashboard's policy rules; the subscribers tie the rollups to the domain events.
+        from . import policies, subscribers  # noqa: F401
 
         register(NavItem(_("Coverage"), "monitoring:coverage", lambda user: True, order=30))
+        # Public like coverage; /dasbor/saya/ takes an admin to their own region's dashboard.
+        register(NavItem(_("Dashboard"), "monitoring:dashboard_mine", lambda user: True, order=31))
 
         from kopdes.core.panels import Panel
         from kopdes.core.panels import register as register_panel
@@ -26,3 +29,12 @@ class MonitoringConfig(AppConfig):
             return {"gaps": gaps} if gaps else None
 
         register_panel(Panel("monitoring/_home_panel.html", gaps_panel, order=10))
+
+        from .selectors_dashboard import dashboard_home_code
+
+        def dashboard_panel(user) -> dict | None:
+            # Admins (and village heads, mentors) land on their own region's dashboard from home.
+            code = dashboard_home_code(user)
+            return None if code is None else {"code": code}
+
+        register_panel(Panel("monitoring/dashboard/_home_panel.html", dashboard_panel, order=9))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_dashboard
 
 app_name = "monitoring"
 urlpatterns = [
@@ -9,4 +9,9 @@ urlpatterns = [
     path("cakupan/<str:code>/", views.coverage, name="region"),
     path("cakupan/<str:code>/excel", views.coverage_excel, name="excel"),
     path("cakupan/<str:code>/tanpa-koperasi/", views.villages_without, name="without"),
+    path("dasbor/", views_dashboard.dashboard, name="dashboard"),
+    path("dasbor/saya/", views_dashboard.dashboard_mine, name="dashboard_mine"),
+    path("dasbor/excel", views_dashboard.dashboard_excel, name="dashboard_excel_nation"),
+    path("dasbor/<str:code>/", views_dashboard.dashboard, name="dashboard_region"),
+    path("dasbor/<str:code>/excel", views_dashboard.dashboard_excel, name="dashboard_excel"),
 ]
