@@ -83,7 +83,10 @@ def listings(request: HttpRequest, slug: str) -> HttpResponse:
                 apply_domain_error(form, exc)
             else:
                 messages.success(request, _("The product is listed. Add its stock next."))
-                return redirect("market:listing_stock", cooperative.slug, listing.pk)
+                # Straight to the stock form: a listing sells nothing until it has stock.
+                return redirect(
+                    reverse("market:listing_stock", args=[cooperative.slug, listing.pk]) + "#adjust"
+                )
     page = paginate(request, selectors.listings_for(user=request.user, cooperative=cooperative))
     context = {"cooperative": cooperative, "page": page, "form": form, **rights}
     return render(request, "market/listings/list.html", context)

@@ -132,7 +132,10 @@ def test_an_officer_lists_a_ready_product_with_an_indonesian_price(client, coop,
     )
 
     listing = Listing.objects.get(product=product)
-    assert response.status_code == 302 and response["Location"] == url("listing_stock", coop, listing.pk)
+    assert (
+        response.status_code == 302
+        and response["Location"] == url("listing_stock", coop, listing.pk) + "#adjust"
+    )
     assert (listing.price, listing.weight_grams, listing.min_order) == (85_000, 400, 2)
     assert listing.sellable and listing.cooperative == coop
     assert AuditEvent.objects.filter(action="market.listing.create", actor=ketua).exists()
