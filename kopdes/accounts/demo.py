@@ -174,4 +174,9 @@ def demo_world_load() -> DemoResult:
     w.login("Lender (Bank NTT)", "+6281500000005")
     w.grant(w.user("+6281500000006", "Pembeli Umum", None), Role.BUYER)
     w.login("Public buyer", "+6281500000006")
+    # The display point itself is opened by the market demo, for this operator.
+    samarinda = Region.objects.get(code="64.72")
+    gallery = w.org(OrgKind.DISPLAY, "Galeri Produk Desa Bandara APT Pranoto", samarinda)
+    w.grant(w.user("+6281500000009", "Operator Galeri Bandara", samarinda), Role.DISPLAY_OPERATOR, org=gallery)
+    w.login("Display point operator (APT Pranoto airport gallery)", "+6281500000009")
     return w.result
