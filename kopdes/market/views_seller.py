@@ -331,7 +331,9 @@ def seller_refund_done(request: HttpRequest, slug: str, pk: int) -> HttpResponse
         return redirect("market:settlement", slug=cooperative.slug)
     refund.order.cooperative = cooperative
     require(request.user, "market.payment.confirm", refund.order)
-    if form.is_valid():
+    if not form.is_valid():
+        messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
+    else:
         try:
             services.refund_mark_done(
                 actor=request.user, refund=refund, reference=form.cleaned_data["reference"].strip()
