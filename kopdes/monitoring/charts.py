@@ -34,7 +34,9 @@ def compact(value: float) -> str:
         if value >= size:
             text = f"{value / size:.1f}".rstrip("0").rstrip(".")
             return f"{sign}{text.replace('.', ',')} {suffix}"
-    return f"{sign}{round(value)}"
+    if value != int(value):
+        return f"{sign}{value:.1f}".replace(".", ",")
+    return f"{sign}{int(value)}"
 
 
 def nice_ceiling(value: float) -> float:

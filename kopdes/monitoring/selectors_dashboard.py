@@ -25,6 +25,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
@@ -79,7 +80,9 @@ def parse_month(text: str | None) -> dt.date | None:
 
 
 def _percent_text(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",")
+    """45.25 -> '45,3'; below 1 two decimals (0.0024 of the nation is not '0,0')."""
+    digits = 2 if 0 < abs(value) < 1 else 1
+    return f"{value:.{digits}f}".replace(".", ",")
 
 
 def _count_text(value: float) -> str:
@@ -464,7 +467,7 @@ LABELS: dict[str, StrOrPromise] = {
     "villages_covered_percent": gettext_lazy("Villages with a cooperative"),
     "products_ready": gettext_lazy("Products ready for market"),
     "products_curated": gettext_lazy("Products curated"),
-    "featured": gettext_lazy("Featured products this month"),
+    "featured": gettext_lazy("Featured products / target"),
     "orders_created": gettext_lazy("Orders placed"),
     "gmv_paid": gettext_lazy("Sales paid (GMV)"),
     "units_paid": gettext_lazy("Units sold"),
@@ -596,7 +599,7 @@ def dashboard_get(*, user, code: str = "", month: dt.date | None = None) -> Dash
     elif level == 2:
         assert total_target is not None  # noqa: S101  (a regency has a target)
         board = [
-            BoardRow(charts.month_label(at), flow("featured", at), total_target, month=at) for at in months
+            BoardRow(date_format(at, "M Y"), flow("featured", at), total_target, month=at) for at in months
         ]
         board_kind = "months"
     else:

@@ -146,7 +146,7 @@ def test_the_funnel_counts_cooperatives_that_reached_each_stage(market):
     dash = dashboard_get(user=None, code="")
 
     steps = {step.stage: step for step in dash.funnel}
-    assert [s.stage for s in dash.funnel][0] == "none"
+    assert dash.funnel[0].stage == "none"
     assert steps["none"].at_stage == 2 and steps["none"].reached == 2
     assert steps["operasional"].reached == 0
 
