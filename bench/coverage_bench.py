@@ -23,15 +23,11 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+from _harness import child_main, is_child, raw_insert, run_both
+
 LIMIT_MS = 50.0
 LIMIT_QUERIES = 10
 REQUESTS = 20
@@ -45,50 +41,7 @@ LOGGED_IN = [
     ("excel_nation", "/cakupan/excel"),
 ]
 
-# Whatever would point the application elsewhere is dropped from the children's environment.
-_DROPPED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "LOG_LEVEL"}
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in _DROPPED and not key.startswith(("KOPDES_", "DJANGO_"))
-    }
-    env.update(DEBUG="0", LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="config.settings", **extra)
-    return env
-
-
 # --- The child: one database -------------------------------------------------------------------
-
-
-def _raw_insert(model, fields: list[str], rows: list[tuple]) -> None:
-    """Plain rows straight into a model's table (COPY on PostgreSQL): every other column gets its
-    default. Model instances and bulk_create would cost several times as long."""
-    from django.db import connection
-    from django.utils import timezone
-
-    now = timezone.now()
-    quote = connection.ops.quote_name
-    rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in fields]
-    constants = []
-    for field in rest:
-        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        value = now if auto else field.get_default()  # "" for a blank text field, None when nullable
-        constants.append(field.get_db_prep_save(value, connection))
-    columns = [model._meta.get_field(name).column for name in fields] + [f.column for f in rest]
-    table, names = quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
-    full = [(*row, *constants) for row in rows]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in full:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
-            for start in range(0, len(full), 10_000):
-                cursor.executemany(sql, full[start : start + 10_000])
 
 
 def _load_cooperatives() -> int:
@@ -109,7 +62,7 @@ def _load_cooperatives() -> int:
     schemes = list(Scheme.values)
     stages = ["", *STAGE_ORDER]
     with transaction.atomic():
-        _raw_insert(
+        raw_insert(
             Organization,
             ["kind", "name", "region"],
             [(OrgKind.COOPERATIVE.value, names[c], c) for c, *_ in villages],
@@ -132,16 +85,16 @@ def _load_cooperatives() -> int:
                     status,
                 )
             )
-        _raw_insert(
+        raw_insert(
             Cooperative, ["organization", "village", "name", "slug", "scheme", "stage", "stage_status"], rows
         )
         coop_of = dict(Cooperative.objects.order_by().values_list("village_id", "id"))
-        _raw_insert(
+        raw_insert(
             CooperativeVillage,
             ["cooperative", "village", "is_seat"],
             [(coop_of[c], c, True) for c, *_ in villages],
         )
-        _raw_insert(
+        raw_insert(
             BusinessUnit,
             ["cooperative", "kind", "status"],
             [
@@ -150,7 +103,7 @@ def _load_cooperatives() -> int:
                 for kind in SEVEN_UNITS
             ],
         )
-        _raw_insert(
+        raw_insert(
             Member,
             ["cooperative", "nik", "full_name", "village", "joined_on"],
             [
@@ -237,46 +190,11 @@ def run_child(label: str) -> int:
 # --- The parent: both databases ------------------------------------------------------------------
 
 
-def spawn(label: str, env: dict[str, str]) -> int:
-    print(f"== {label}", flush=True)
-    proc = subprocess.run(
-        [str(PYTHON), __file__, "--child", label], cwd=ROOT, env=env, timeout=1800, check=False
-    )
-    return proc.returncode
-
-
 def main() -> int:
-    worst = 0
-    with tempfile.TemporaryDirectory(prefix="kopdes-covbench-") as var:
-        code = spawn("sqlite", child_env(KOPDES_VAR_DIR=var))
-        worst = max(worst, code)
-    if os.environ.get("BENCH_SKIP_PG", "").lower() not in {"1", "true", "yes"}:
-        import psycopg
-
-        name = f"kopdes_covbench_{os.getpid()}"
-        admin = f"{PG_URL}/postgres"
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            with tempfile.TemporaryDirectory(prefix="kopdes-covbench-pg-") as var:
-                code = spawn("postgresql", child_env(KOPDES_VAR_DIR=var, DATABASE_URL=f"{PG_URL}/{name}"))
-                worst = max(worst, code)
-        finally:
-            with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print("coverage bench: " + ("PASS" if worst == 0 else "FAIL"), flush=True)
-    return 0 if worst == 0 else (1 if worst == 1 else 2)
+    return run_both(__file__, tag="covbench", title="coverage bench")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        sys.path.insert(0, str(ROOT))
-        try:
-            sys.exit(run_child(sys.argv[2]))
-        except Exception:
-            import traceback
-
-            traceback.print_exc()
-            sys.exit(2)
+    if is_child():
+        child_main(run_child)
     sys.exit(main())

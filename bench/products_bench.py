@@ -23,17 +23,12 @@ could not run.
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+from _harness import child_main, is_child, run_both
+
 LIMIT_MS = 50.0
 LIMIT_QUERIES = 10
 LIMIT_PRODUCT_QUERIES = 5
@@ -42,19 +37,6 @@ PRODUCTS = 100_000
 PRODUCERS_PER_REGENCY = 10
 FEATURED_PER_MONTH = 3
 YEAR = 2026
-
-_DROPPED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "LOG_LEVEL"}
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in _DROPPED and not key.startswith(("KOPDES_", "DJANGO_"))
-    }
-    env.update(DEBUG="0", LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="config.settings", **extra)
-    return env
-
 
 # --- The child: one database -------------------------------------------------------------------
 
@@ -223,45 +205,11 @@ def run_child(label: str) -> int:
 # --- The parent: both databases ------------------------------------------------------------------
 
 
-def spawn(label: str, env: dict[str, str]) -> int:
-    print(f"== {label}", flush=True)
-    proc = subprocess.run(
-        [str(PYTHON), __file__, "--child", label], cwd=ROOT, env=env, timeout=1800, check=False
-    )
-    return proc.returncode
-
-
 def main() -> int:
-    worst = 0
-    with tempfile.TemporaryDirectory(prefix="kopdes-prodbench-") as var:
-        worst = max(worst, spawn("sqlite", child_env(KOPDES_VAR_DIR=var)))
-    if os.environ.get("BENCH_SKIP_PG", "").lower() not in {"1", "true", "yes"}:
-        import psycopg
-
-        name = f"kopdes_prodbench_{os.getpid()}"
-        admin = f"{PG_URL}/postgres"
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            with tempfile.TemporaryDirectory(prefix="kopdes-prodbench-pg-") as var:
-                code = spawn("postgresql", child_env(KOPDES_VAR_DIR=var, DATABASE_URL=f"{PG_URL}/{name}"))
-                worst = max(worst, code)
-        finally:
-            with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print("products bench: " + ("PASS" if worst == 0 else "FAIL"), flush=True)
-    return 0 if worst == 0 else (1 if worst == 1 else 2)
+    return run_both(__file__, tag="prodbench", title="products bench")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        sys.path.insert(0, str(ROOT))
-        try:
-            sys.exit(run_child(sys.argv[2]))
-        except Exception:
-            import traceback
-
-            traceback.print_exc()
-            sys.exit(2)
+    if is_child():
+        child_main(run_child)
     sys.exit(main())

@@ -1,0 +1,146 @@
+"""What the database benchmarks share: a child process per database, each with its own settings.
+
+A bench script calls `run_both(__file__, tag=..., title=...)` from its `main()`: the script runs
+again as a child (`script --child <label>`) once on SQLite in a temporary KOPDES_VAR_DIR and once
+on a new PostgreSQL database `kopdes_<tag>_<pid>`, dropped afterwards (BENCH_SKIP_PG=1 skips it).
+`child_main(run_child)` is the child's entry point: an exception is printed and exits 2.
+
+    BENCH_PG_URL=postgresql://postgres@127.0.0.1:5432 (the default; trust authentication)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+
+# Whatever would point the application elsewhere is dropped from the children's environment.
+_DROPPED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "LOG_LEVEL"}
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def skip_pg() -> bool:
+    return os.environ.get("BENCH_SKIP_PG", "").lower() in {"1", "true", "yes"}
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """This shell's environment less what would point the application elsewhere, DEBUG off."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _DROPPED and not key.startswith(("KOPDES_", "DJANGO_"))
+    }
+    env.update(DEBUG="0", LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="config.settings", **extra)
+    return env
+
+
+def spawn(script: str | Path, label: str, env: dict[str, str], *, timeout: float = 1800) -> int:
+    """Run `script --child <label>` to completion (its output goes straight to ours); its exit code."""
+    print(f"== {label}", flush=True)
+    proc = subprocess.run(
+        [str(PYTHON), str(script), "--child", label], cwd=ROOT, env=env, timeout=timeout, check=False
+    )
+    return proc.returncode
+
+
+def pg_admin(sql: str) -> None:
+    """One statement on the server's `postgres` database (CREATE/DROP DATABASE)."""
+    import psycopg  # the project's own dependency, in .venv
+
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def pg_exists(name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True, connect_timeout=5) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
+@contextlib.contextmanager
+def pg_database(name: str, *, keep: bool = False, fresh: bool = True) -> Iterator[str]:
+    """A PostgreSQL database for one run: its URL. Created empty (dropped first if it exists)
+    unless `fresh` is off and it exists; dropped afterwards unless `keep`."""
+    if fresh or not pg_exists(name):
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
+        pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_URL}/{name}"
+    finally:
+        if not keep:
+            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_both(script: str | Path, *, tag: str, title: str, timeout: float = 1800) -> int:
+    """The parent of a two-database bench: the child on SQLite, then on PostgreSQL. Prints
+    `<title>: PASS|FAIL`; returns 0, 1 (a limit failed) or 2 (a step could not run)."""
+    worst = 0
+    with tempfile.TemporaryDirectory(prefix=f"kopdes-{tag}-") as var:
+        worst = max(worst, spawn(script, "sqlite", child_env(KOPDES_VAR_DIR=var), timeout=timeout))
+    if not skip_pg():
+        with (
+            pg_database(f"kopdes_{tag}_{os.getpid()}") as url,
+            tempfile.TemporaryDirectory(prefix=f"kopdes-{tag}-pg-") as var,
+        ):
+            env = child_env(KOPDES_VAR_DIR=var, DATABASE_URL=url)
+            worst = max(worst, spawn(script, "postgresql", env, timeout=timeout))
+    print(f"{title}: " + ("PASS" if worst == 0 else "FAIL"), flush=True)
+    return 0 if worst == 0 else (1 if worst == 1 else 2)
+
+
+def child_main(run_child: Callable[[str], int]) -> None:
+    """The child's entry point (`script --child <label>`): Django's settings come from the
+    environment the parent gave; an exception is printed and exits 2."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        sys.exit(run_child(sys.argv[2]))
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        sys.exit(2)
+
+
+def is_child() -> bool:
+    return len(sys.argv) == 3 and sys.argv[1] == "--child"
+
+
+def raw_insert(model, fields: list[str], rows: list[tuple]) -> None:
+    """Plain rows straight into a model's table (COPY on PostgreSQL): every other column gets its
+    default. Model instances and bulk_create would cost several times as long."""
+    from django.db import connection
+    from django.utils import timezone
+
+    now = timezone.now()
+    quote = connection.ops.quote_name
+    rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in fields]
+    constants = []
+    for field in rest:
+        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        value = now if auto else field.get_default()  # "" for a blank text field, None when nullable
+        constants.append(field.get_db_prep_save(value, connection))
+    columns = [model._meta.get_field(name).column for name in fields] + [f.column for f in rest]
+    table, names = quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
+    full = [(*row, *constants) for row in rows]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in full:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+            for start in range(0, len(full), 10_000):
+                cursor.executemany(sql, full[start : start + 10_000])
