@@ -43,6 +43,9 @@ SECRET_KEY = env("SECRET_KEY", "" if PRODUCTION else DEV_SECRET_KEY)
 DEBUG = env_bool("DEBUG", not PRODUCTION and not TESTING)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The public address of the site, for links in emails ("https://kopdes.example.id"); without it,
+# the first ALLOWED_HOSTS entry.
+KOPDES_SITE_URL = env("KOPDES_SITE_URL", "")
 # Shared with the payment provider: its callbacks carry an HMAC-SHA256 of the body made with it.
 DEV_PAYMENT_SECRET = "dev-only-payment-webhook-secret"  # noqa: S105
 PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", "" if PRODUCTION else DEV_PAYMENT_SECRET)

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -222,12 +222,18 @@ class PriceChanged(Conflict):
         )
 
 
-def _fingerprint(cart_items: list[CartItem], request: CheckoutRequest) -> str:
-    body = {
-        "items": sorted((item.listing_id, item.quantity, item.price_seen) for item in cart_items),
-        "request": asdict(request),
-    }
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+def _owner(cart: Cart) -> str:
+    """Who placed a checkout: its cart (a guest's cart token, or the account's cart). A retried
+    key returns the orders only to the same cart: knowing someone's key is not enough."""
+    return hashlib.sha256(f"{cart.pk}:{cart.token}".encode()).hexdigest()
+
+
+def _replay(checkout: Checkout, cart: Cart) -> list[Order]:
+    if not hmac.compare_digest(checkout.fingerprint, _owner(cart)):
+        raise Conflict(
+            _("This idempotency key was already used for another checkout."), code="idempotency_key_reused"
+        )
+    return _orders_of(checkout)
 
 
 def _orders_of(checkout: Checkout) -> list[Order]:
@@ -333,14 +339,14 @@ def checkout_place(*, actor, cart: Cart, request: CheckoutRequest, idempotency_k
         raise _invalid("idempotency_key", _("The request has no valid idempotency key."), "idempotency_key")
     existing = Checkout.objects.filter(idempotency_key=key).first()
     if existing is not None:
-        return _orders_of(existing)
+        return _replay(existing, cart)
     items = list(cart.items.select_related("listing", "listing__cooperative").order_by("listing_id"))
     if not items:
         raise _invalid("cart", _("Your cart is empty."), "cart_empty")
     changes = cart_refresh_prices(cart=cart)  # commits on its own: the cart shows the new prices
     if changes:
         raise PriceChanged(changes)
-    fingerprint = _fingerprint(items, request)
+    fingerprint = _owner(cart)
     try:
         with transaction.atomic():
             return _place(actor, cart, items, request, key, fingerprint)
@@ -349,7 +355,7 @@ def checkout_place(*, actor, cart: Cart, request: CheckoutRequest, idempotency_k
         existing = Checkout.objects.filter(idempotency_key=key).first()
         if existing is None:
             raise
-        return _orders_of(existing)
+        return _replay(existing, cart)
 
 
 def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:

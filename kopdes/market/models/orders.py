@@ -61,7 +61,7 @@ class Checkout(models.Model):
     retried or double-clicked request gets the same orders back."""
 
     idempotency_key = models.CharField(max_length=64, unique=True)
-    fingerprint = models.CharField(max_length=64)  # hash of what was asked, to refuse key reuse
+    fingerprint = models.CharField(max_length=64)  # hash of the cart that placed it (see _owner)
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

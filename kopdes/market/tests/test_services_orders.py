@@ -105,10 +105,13 @@ def test_one_cart_across_cooperatives_makes_one_order_per_cooperative():
 
 def test_a_retried_checkout_returns_the_same_order():
     listing = make_listing(stock=5)
-    [first] = buy(listing, 1, key="double-click-1")
-
     cart = cart_get()
     cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=1)
+    [first] = checkout_place(
+        actor=None, cart=cart, request=request_for(listing), idempotency_key="double-click-1"
+    )
+
+    # The retry comes from the same cart, now empty: it gets the first attempt's order back.
     again = checkout_place(
         actor=None, cart=cart, request=request_for(listing), idempotency_key="double-click-1"
     )
@@ -374,3 +377,18 @@ def test_a_received_and_paid_order_completes_by_itself_after_a_week():
     assert orders_complete_received(now=timezone.now() + dt.timedelta(days=8)) == 1
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED and order.events.last().actor_label == "system"
+
+
+def test_someone_elses_idempotency_key_does_not_give_their_orders():
+    listing = make_listing(stock=5)
+    buy(listing, 1, key="private-key-1")
+
+    stranger = cart_get()
+    cart_set(actor=None, cart=stranger, listing_id=listing.pk, quantity=1)
+    with pytest.raises(Conflict) as caught:
+        checkout_place(
+            actor=None, cart=stranger, request=request_for(listing), idempotency_key="private-key-1"
+        )
+
+    assert caught.value.code == "idempotency_key_reused"
+    assert Order.objects.count() == 1
