@@ -392,3 +392,14 @@ def test_someone_elses_idempotency_key_does_not_give_their_orders():
 
     assert caught.value.code == "idempotency_key_reused"
     assert Order.objects.count() == 1
+
+
+def test_the_complete_orders_command_reports_what_it_completed():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("complete_orders", stdout=out)
+
+    assert out.getvalue().strip() == "completed=0"
