@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "leaflet",
     "kopdes.core",
     "kopdes.regions",
     "kopdes.accounts",
@@ -276,5 +277,15 @@ LOGGING = {
 # --- Kopdes -----------------------------------------------------------------------------------
 KOPDES_API_TOKEN_DAYS = int(env("KOPDES_API_TOKEN_DAYS", "365"))
 KOPDES_PAGE_SIZE = 50
+# The monitoring map (django-leaflet's Leaflet, served from our own static files). Its background
+# tiles come from MAP_TILES_URL ("https://tiles.example.id/{z}/{x}/{y}.png") credited with
+# MAP_TILES_ATTRIBUTION. Empty by default: no tiles, so no request leaves the server; the points,
+# the legend and the table still show on a plain background.
+MAP_TILES_URL = env("MAP_TILES_URL", "")
+LEAFLET_CONFIG = {
+    "TILES": (
+        [("Peta", MAP_TILES_URL, {"attribution": env("MAP_TILES_ATTRIBUTION", "")})] if MAP_TILES_URL else []
+    ),
+}
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
