@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -67,3 +69,69 @@ class RollupDelta(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.month:%Y-%m} · {self.measure} {self.delta:+d}"
+
+
+# --- Monthly reports (issue 6 item 4) ----------------------------------------------------------
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Being made")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+ACTIVE_REPORT_STATUSES = (ReportStatus.QUEUED, ReportStatus.RUNNING)
+
+
+class ReportJob(models.Model):
+    """One region's monthly report (PDF and Excel), made by a task from the dashboard's figures.
+
+    At most one job per region and month is queued or running at a time (the database holds
+    it): asking again while one is under way returns that one.
+    """
+
+    # The Kemendagri code of the region; "" is the whole nation.
+    region_code = models.CharField(_("region code"), max_length=13, blank=True)
+    month = models.DateField(_("month"))  # the first day of the month reported on
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)  # percent, 0..100
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    # The language the report is written in: the one its requester used.
+    language = models.CharField(max_length=10, blank=True)
+    pdf = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    xlsx = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Touched at every progress step: a job that stops moving has lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region_code", "month"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="reportjob_one_active_per_region_month",
+            ),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="reportjob_progress_le_100"),
+        ]
+        indexes = [models.Index(fields=["region_code", "month", "-created_at"], name="reportjob_region_month")]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+
+    def __str__(self) -> str:
+        return f"{self.region_code or 'ID'} {self.month:%Y-%m} · {self.status}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.region_code
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_REPORT_STATUSES
