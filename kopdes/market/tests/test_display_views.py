@@ -373,3 +373,49 @@ def test_an_admin_cannot_open_a_point_outside_their_region(client, regions):
 def test_an_operator_cannot_open_a_point(client, point, cashier):
     client.force_login(cashier)
     assert client.get(url("display_create")).status_code == 403
+
+
+# --- Query counts -----------------------------------------------------------------------------
+
+
+def busy_point(point, cashier, amplang):
+    """Goods of three cooperatives on the shelf, a dozen sales, last month prepared."""
+    others = [
+        on_shelf(point, quantity=10, price=10_000, listing=make_listing(village, price=10_000, stock=10))
+        for village in (LOA_IPUH, "53.07.01.2001")
+    ]
+    for n in range(12):
+        sold_at(
+            sell(point, cashier, (amplang, 1) if n % 4 == 0 else (others[n % 2], 1)),
+            dt.datetime(2026, 5, 1 + n, 12, tzinfo=WITA),
+        )
+    return display_settlement_prepare(actor=cashier, display_point=point, month="2026-05")
+
+
+def test_the_operators_pages_take_few_queries(client, django_assert_max_num_queries, point, amplang, cashier):
+    settlements = busy_point(point, cashier, amplang)
+    client.force_login(cashier)
+    client.get(url("display_list"))  # the session and the user's roles, read once
+    for name, args, limit in (
+        ("display_manage", (point.slug,), 6),
+        ("display_cashier", (point.slug,), 5),
+        ("display_settlements", (point.slug,), 4),
+        ("display_statement", (settlements[0].pk,), 6),
+    ):
+        with django_assert_max_num_queries(limit):
+            response = client.get(
+                url(name, *args), {"month": "2026-05"} if name == "display_settlements" else {}
+            )
+        assert response.status_code == 200, name
+
+
+def test_the_cooperative_page_takes_few_queries(
+    client, django_assert_max_num_queries, point, amplang, cashier
+):
+    busy_point(point, cashier, amplang)
+    for _ in range(3):
+        on_shelf(point, listing=amplang, quantity=1)
+    client.force_login(officer(amplang.cooperative))
+    with django_assert_max_num_queries(10):
+        response = client.get(url("display_cooperative"))
+    assert response.status_code == 200 and response.text.count("data-settlement=") == 1
