@@ -168,6 +168,8 @@ def may_settle(user, point) -> bool:
 
 @rule("market.display.statement")
 def may_view_statement(user, settlement) -> bool:
+    if not _authenticated(user):
+        return False
     return (
         may_view_display_point(user, settlement.display_point)
         or _officer(user, settlement.cooperative, tuple(OFFICER_ROLES))

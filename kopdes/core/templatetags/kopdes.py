@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
-from django.utils import formats
+from django.utils import formats, timezone
 from lokal import format_rupiah, parse_phone
 
 from ..masking import mask_nik
@@ -32,6 +34,8 @@ def tanggal(value) -> str:
     """A date as '22 Nov 2026' in the active language."""
     if not value:
         return ""
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)  # the date in Indonesia, not in UTC
     return formats.date_format(value, "j M Y")
 
 
