@@ -36,12 +36,16 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install -q -c constraints.txt -e '.[test,dev]'
 	@touch $@ $(VENV)/.installed-run
 
-## system-deps: Debian packages the tests and benchmarks need (chromium for browser tests, wrk)
+## system-deps: Debian packages the tests and benchmarks need (chromium for browser tests, wrk;
+##              pango, harfbuzz and DejaVu fonts for the PDF reports made by WeasyPrint)
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do \
+	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

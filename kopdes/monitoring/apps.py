@@ -12,7 +12,7 @@ class MonitoringConfig(AppConfig):
         from kopdes.core.nav import NavItem, register
 
         # The dashboard's policy rules; the subscribers tie the rollups to the domain events.
-        from . import policies, subscribers  # noqa: F401
+        from . import policies, policies_reports, subscribers  # noqa: F401
 
         register(NavItem(_("Coverage"), "monitoring:coverage", lambda user: True, order=30))
         # Public like coverage; /dasbor/saya/ takes an admin to their own region's dashboard.

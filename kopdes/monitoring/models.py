@@ -121,7 +121,9 @@ class ReportJob(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="reportjob_progress_le_100"),
         ]
-        indexes = [models.Index(fields=["region_code", "month", "-created_at"], name="reportjob_region_month")]
+        indexes = [
+            models.Index(fields=["region_code", "month", "-created_at"], name="reportjob_region_month"),
+        ]
         verbose_name = _("report")
         verbose_name_plural = _("reports")
 

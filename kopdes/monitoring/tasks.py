@@ -11,3 +11,14 @@ def rollups_fold_task() -> int:
     from .services import rollups_fold
 
     return rollups_fold().deltas
+
+
+@task()
+def report_build_task(job_id: int) -> dict:
+    """Make a region's monthly report (PDF and Excel), queued by `report_request`; returns its end state."""
+    from .services_reports import report_build
+
+    job = report_build(job_id=job_id)
+    if job is None:
+        return {"job": job_id, "status": "missing"}
+    return {"job": job.pk, "status": job.status, "progress": job.progress}

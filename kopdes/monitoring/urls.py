@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_dashboard
+from . import views, views_dashboard, views_reports
 
 app_name = "monitoring"
 urlpatterns = [
@@ -14,4 +14,10 @@ urlpatterns = [
     path("dasbor/excel", views_dashboard.dashboard_excel, name="dashboard_excel_nation"),
     path("dasbor/<str:code>/", views_dashboard.dashboard, name="dashboard_region"),
     path("dasbor/<str:code>/excel", views_dashboard.dashboard_excel, name="dashboard_excel"),
+    path("laporan/", views_reports.reports, name="reports"),
+    path("laporan/berkas/<int:pk>/progres/", views_reports.report_progress, name="report_progress"),
+    path("laporan/berkas/<int:pk>/laporan.pdf", views_reports.report_pdf, name="report_pdf"),
+    path("laporan/berkas/<int:pk>/laporan.xlsx", views_reports.report_xlsx, name="report_xlsx"),
+    path("laporan/nasional/<str:month>/", views_reports.report, name="report_nation"),
+    path("laporan/<str:code>/<str:month>/", views_reports.report, name="report"),
 ]
