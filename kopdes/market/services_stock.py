@@ -40,7 +40,7 @@ def product_catalog_fields(product) -> dict:
     valid = {
         lic.licence_type
         for lic in product.licences.all()
-        if lic.status == LicenceStatus.VALID and (lic.expires_on is None or lic.expires_on >= today)
+        if lic.status == LicenceStatus.ISSUED and (lic.expires_on is None or lic.expires_on >= today)
     }
     featured = product.featured.order_by("-month").values_list("month", flat=True).first()
     photo = product.photos.order_by("uploaded_at", "id").values_list("image", flat=True).first()

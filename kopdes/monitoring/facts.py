@@ -69,7 +69,7 @@ def round_contribution(round, now: dt.date) -> tuple[str, Contribution]:
 
 
 def licence_contribution(licence, now: dt.date) -> tuple[str, Contribution]:
-    if licence.status != "valid":
+    if licence.status != "issued":
         return "", {}
     c: Contribution = {}
     if licence.issued_on:
@@ -288,7 +288,7 @@ def monthly_facts() -> dict[tuple[str, dt.date, str], int]:
 
     for field, measure in (("issued_on", "licences_issued"), ("expires_on", "licences_expiring")):
         rows = (
-            Licence.objects.filter(status="valid", **{f"{field}__isnull": False})
+            Licence.objects.filter(status="issued", **{f"{field}__isnull": False})
             .order_by()
             .values("product__village_id")
             .annotate(m=TruncMonth(field), n=Count("id"))

@@ -403,3 +403,23 @@ def test_the_complete_orders_command_reports_what_it_completed():
     call_command("complete_orders", stdout=out)
 
     assert out.getvalue().strip() == "completed=0"
+
+
+def test_a_listing_shows_the_halal_and_bpom_licences_its_product_holds():
+    import datetime as dt_
+
+    from kopdes.products.choices import LicenceStatus, LicenceType
+    from kopdes.products.models import Licence
+
+    listing = make_listing()
+    for kind in (LicenceType.HALAL, LicenceType.BPOM_MD):
+        Licence.objects.create(
+            product=listing.product,
+            licence_type=kind,
+            status=LicenceStatus.ISSUED,
+            issued_on=dt_.date(2026, 1, 5),
+            expires_on=dt_.date(2030, 1, 5),
+        )
+
+    listing.refresh_from_db()
+    assert listing.has_halal and listing.has_bpom
