@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -237,6 +238,7 @@ def monthly_facts() -> dict[tuple[str, dt.date, str], int]:
 
     tz = timezone.get_current_timezone()
     out: Counter[tuple[str, dt.date, str]] = Counter()
+    rows: Any  # one aggregate query after another, each of its own shape
 
     def month(value) -> dt.date:
         return month_of(value)  # type: ignore[return-value]

@@ -13,6 +13,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, models, transaction
 from django.db.models import BigIntegerField, Case, F, Value, When
@@ -203,7 +204,7 @@ def _replace_months(monthly: dict[tuple[str, object, str], int]) -> int:
 
     RollupDelta.objects.all().delete()
     MonthStat.objects.all().delete()
-    rows = [
+    rows: list[Any] = [
         (code, month, measure, value) for (code, month, measure), value in sorted(monthly.items()) if value
     ]
     quote = connection.ops.quote_name
