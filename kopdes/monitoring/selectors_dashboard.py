@@ -501,11 +501,13 @@ def dashboard_get(*, user, code: str = "", month: dt.date | None = None) -> Dash
     villages = region.village_count if region else sum(c.village_count for c in children)
 
     now = stats.get(normal, {})
+    changes: dict[str, list[tuple[dt.date, int]]] = {}
+    for (at, measure), value in own.items():
+        changes.setdefault(measure, []).append((at, value))
 
     def state_at(measure: str, at: dt.date) -> int:
         """A state at the end of month `at`: today's value less the changes of the months after."""
-        later = sum(v for (m, name), v in own.items() if name == measure and m > at)
-        return now.get(measure, 0) - later
+        return now.get(measure, 0) - sum(v for m, v in changes.get(measure, ()) if m > at)
 
     def flow(measure: str, at: dt.date) -> int:
         return own.get((at, measure), 0)
