@@ -406,9 +406,10 @@ def _village_months(cooperative_id: int, village_code: str, first: dt.date) -> d
     out: dict[tuple[dt.date, str], int] = {}
 
     def put(month, measure: str, value) -> None:
-        if month is not None and value:
-            key = (month_of(month), measure)
-            out[key] = out.get(key, 0) + int(value)  # type: ignore[index]
+        first_day = month_of(month)
+        if first_day is not None and value:
+            key = (first_day, measure)
+            out[key] = out.get(key, 0) + int(value)
 
     orders = Order.objects.filter(cooperative_id=cooperative_id).order_by()
     for m, n in (
