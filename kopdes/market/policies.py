@@ -80,6 +80,8 @@ def may_list_own_orders(user, _obj) -> bool:
 
 @rule("market.order.view")
 def may_view_order(user, order) -> bool:
+    if order is None:
+        return False
     return (
         _buyer(user, order)
         or _officer(user, order.cooperative, tuple(OFFICER_ROLES))
@@ -89,7 +91,7 @@ def may_view_order(user, order) -> bool:
 
 @rule("market.order.process")
 def may_process_order(user, order) -> bool:
-    return _officer(user, order.cooperative)
+    return _authenticated(user) and _officer(user, order.cooperative)
 
 
 @rule("market.order.buyer_act")
@@ -100,7 +102,7 @@ def may_act_as_buyer(user, order) -> bool:
 @rule("market.payment.confirm")
 def may_confirm_payment(user, order) -> bool:
     # The treasurer confirms money received; the chair stands in.
-    return _officer(user, order.cooperative, (Role.BENDAHARA, Role.KETUA))
+    return _authenticated(user) and _officer(user, order.cooperative, (Role.BENDAHARA, Role.KETUA))
 
 
 @rule("market.payment.callback")
@@ -116,6 +118,8 @@ def may_view_settlement(user, cooperative) -> bool:
 
 @rule("market.review.add")
 def may_review(user, line) -> bool:
+    if line is None:
+        return False
     order = line.order
     return _buyer(user, order) and order.status in (OrderStatus.RECEIVED, OrderStatus.COMPLETED)
 

@@ -151,4 +151,11 @@ def test_every_registered_action_answers_for_an_anonymous_visitor():
         "products.potential.view",
         "products.product.public",
         "products.boards.view",
+        "market.catalog.view",
+        "market.cart.use",
+        "market.checkout.place",
+        "market.payment.callback",
+        "market.display.list",
+        "monitoring.dashboard.view",
+        "monitoring.map.view",
     }
