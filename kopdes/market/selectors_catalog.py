@@ -3,7 +3,7 @@ API and the benchmarks alike.
 
 At a million listings a query never ranks or counts everything: a search takes at most
 MAX_RESULTS matches from the full-text index (the name matches first when there are more), ranks
-those, and shows "2.000+"; browsing counts up to MAX_RESULTS the same way and pages with a capped
+those, and shows "1.000+"; browsing counts up to MAX_RESULTS the same way and pages with a capped
 offset over the indexed sort columns.
 """
 
@@ -28,7 +28,8 @@ from .search import match_filter, query_terms, suggest_terms
 
 PER_PAGE = 24
 MAX_PER_PAGE = 60
-MAX_RESULTS = 2000  # matches ranked, listings counted, at most
+MAX_RESULTS = 1000  # matches ranked, listings counted, at most ("1.000+")
+NAME_CANDIDATES = 240  # listings with every word in the name, added to those when there are more
 FEATURED_FIRST = 200  # featured listings put first when browsing without a query, at most
 MAX_PRICE = 1_000_000_000
 QUERY_MAX_LENGTH = 200
@@ -326,6 +327,23 @@ class _Months:
             *[Q(featured_month=m, province_code__in=codes) for m, codes in by_month.items()], _connector=Q.OR
         )
 
+    def sql(self, connection, alias: str) -> tuple[str, list]:
+        """1 for a listing featured this month, else 0, as SQL over the table `alias`."""
+        by_month: dict[date, list[str]] = {}
+        for code, _name in catalog_regions()["provinces"]:
+            by_month.setdefault(self.of(code), []).append(code)
+        if len(by_month) <= 1:
+            month = next(iter(by_month), self.of("31"))
+            return f"(CASE WHEN {alias}.featured_month = %s THEN 1 ELSE 0 END)", [
+                connection.ops.adapt_datefield_value(month)
+            ]
+        parts, params = [], []
+        for month, codes in by_month.items():
+            places = ", ".join(["%s"] * len(codes))
+            parts.append(f"({alias}.featured_month = %s AND {alias}.province_code IN ({places}))")
+            params += [connection.ops.adapt_datefield_value(month), *codes]
+        return f"(CASE WHEN {' OR '.join(parts)} THEN 1 ELSE 0 END)", params
+
     def key(self) -> str:
         return ",".join(sorted({self.of(code).isoformat() for code in ("31", "64", "91")}))
 
@@ -338,41 +356,55 @@ def featured_key() -> str:
 # --- The search ---------------------------------------------------------------------------------
 
 _SEARCH_FIELDS = ("id", "search_name", "featured_month", "province_code", "price", "created_at", "stars")
+_SEARCH_ORDER = {
+    SortOrder.NEWEST: "c.created_at DESC, c.id DESC",
+    SortOrder.PRICE_LOW: "c.price ASC, c.id DESC",
+    SortOrder.PRICE_HIGH: "c.price DESC, c.id DESC",
+    SortOrder.STARS: "c.stars DESC, c.id DESC",
+}
 
 
-def _rank(rows, terms: list[str], sort: str, months: _Months) -> list[int]:
-    def featured(row) -> int:
-        return int(row[2] is not None and row[2] == months.of(row[3]))
-
-    if sort == SortOrder.NEWEST:
-        rows.sort(key=lambda r: (r[5], r[0]), reverse=True)
-    elif sort == SortOrder.PRICE_LOW:
-        rows.sort(key=lambda r: (r[4], -r[0]))
-    elif sort == SortOrder.PRICE_HIGH:
-        rows.sort(key=lambda r: (r[4], r[0]), reverse=True)
-    elif sort == SortOrder.STARS:
-        rows.sort(key=lambda r: (r[6], r[0]), reverse=True)
-    else:
-        # Relevance: query words found in the name, then featured this month, then the newest id.
-        def score(row) -> tuple[int, int, int]:
-            name = set(row[1].split())
-            return (sum(term in name for term in terms), featured(row), row[0])
-
-        rows.sort(key=score, reverse=True)
-    return [row[0] for row in rows]
+def _relevance_sql(connection, terms: list[str], months: _Months) -> tuple[str, list]:
+    """Relevance: how many query words are in the name, then featured this month, then the
+    newest id. Whole words: the stemmed name is words between single spaces."""
+    find = "strpos" if connection.vendor == "postgresql" else "instr"
+    score = " + ".join(
+        f"(CASE WHEN {find}(' ' || c.search_name || ' ', %s) > 0 THEN 1 ELSE 0 END)" for _term in terms
+    )
+    featured, params = months.sql(connection, "c")
+    return f"({score}) DESC, {featured} DESC, c.id DESC", [*(f" {t} " for t in terms), *params]
 
 
 def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tuple[list[int], int, bool]:
-    rows = list(match_filter(base, terms).order_by().values_list(*_SEARCH_FIELDS)[:MAX_RESULTS])
-    capped = len(rows) >= MAX_RESULTS
-    if capped:
-        # More matches than are ranked: make sure those with every word in the name are among them.
-        seen = {row[0] for row in rows}
-        named = match_filter(base, terms, name_only=True).order_by().values_list(*_SEARCH_FIELDS)
-        rows.extend(row for row in named[:MAX_RESULTS] if row[0] not in seen)
-    ranked = _rank(rows, terms, query.sort, months)[:MAX_RESULTS]
-    start = (query.page - 1) * query.per_page
-    return ranked[start : start + query.per_page], len(ranked), capped
+    """One query: at most MAX_RESULTS matches from the index, with those having every word in the
+    name added (so that they are ranked even when the matches are many), ranked, one page cut."""
+    from django.db import connections
+
+    connection = connections[base.db]
+    every = match_filter(base, terms).order_by().values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
+    named = (
+        match_filter(base, terms, name_only=True).order_by().values_list(*_SEARCH_FIELDS)[:NAME_CANDIDATES]
+    )
+    every_sql, every_params = every.query.sql_with_params()
+    named_sql, named_params = named.query.sql_with_params()
+    if query.sort in _SEARCH_ORDER:
+        order, order_params = _SEARCH_ORDER[query.sort], []
+    else:
+        order, order_params = _relevance_sql(connection, terms, months)
+    candidates = f"SELECT * FROM ({named_sql}) n UNION SELECT * FROM ({every_sql}) e"  # noqa: S608  (compiled querysets)
+    start = min((query.page - 1) * query.per_page, MAX_RESULTS)
+    size = max(0, min(query.per_page, MAX_RESULTS - start))
+    sql = f"SELECT c.id, count(*) OVER () FROM ({candidates}) c ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608  (SQL built from constants; values are parameters)
+    params = [*named_params, *every_params, *order_params, size, start]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        if rows or not start:
+            found = rows[0][1] if rows else 0
+        else:  # a page past the end: only the count
+            cursor.execute(f"SELECT count(*) FROM ({candidates}) c", [*named_params, *every_params])  # noqa: S608
+            found = cursor.fetchone()[0]
+    return [row[0] for row in rows], min(found, MAX_RESULTS), found >= MAX_RESULTS
 
 
 _BROWSE_ORDER: dict[str, tuple[str, str]] = {

@@ -206,6 +206,7 @@ def test_candidates_are_capped_and_name_matches_kept(regions, monkeypatch):
     from kopdes.market import selectors_catalog
 
     monkeypatch.setattr(selectors_catalog, "MAX_RESULTS", 3)
+    monkeypatch.setattr(selectors_catalog, "NAME_CANDIDATES", 2)
     body = [listing_with(f"Produk {n}", "kopi") for n in range(4)]
     named = listing_with("Kopi Istimewa", "")
     page = search("kopi")
