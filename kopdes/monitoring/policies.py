@@ -31,3 +31,9 @@ def may_view_dashboard(user, _region) -> bool:
 def may_view_cooperative_sales(user, cooperative) -> bool:
     """A village dashboard's sales figures: one cooperative's own books (see the module docstring)."""
     return cooperative is not None and can(user, "cooperatives.view", cooperative)
+
+
+@rule("monitoring.map.view")
+def may_view_map(user, _region) -> bool:
+    # Cooperatives' offices, outlets and display points: public places, no personal data.
+    return True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_dashboard, views_reports
+from . import views, views_dashboard, views_map, views_reports
 
 app_name = "monitoring"
 urlpatterns = [
@@ -14,6 +14,10 @@ urlpatterns = [
     path("dasbor/excel", views_dashboard.dashboard_excel, name="dashboard_excel_nation"),
     path("dasbor/<str:code>/", views_dashboard.dashboard, name="dashboard_region"),
     path("dasbor/<str:code>/excel", views_dashboard.dashboard_excel, name="dashboard_excel"),
+    path("peta/", views_map.region_map, name="map"),
+    path("peta/titik.geojson", views_map.region_map_geojson, name="map_geojson_nation"),
+    path("peta/<str:code>/", views_map.region_map, name="map_region"),
+    path("peta/<str:code>/titik.geojson", views_map.region_map_geojson, name="map_geojson"),
     path("laporan/", views_reports.reports, name="reports"),
     path("laporan/berkas/<int:pk>/progres/", views_reports.report_progress, name="report_progress"),
     path("laporan/berkas/<int:pk>/laporan.pdf", views_reports.report_pdf, name="report_pdf"),
