@@ -188,7 +188,7 @@ def display_point_create(
     if not (0 <= percent <= MAX_COMMISSION):
         raise _invalid(
             "commission_percent",
-            _("The commission must be between 0% and %(max)s%%.") % {"max": MAX_COMMISSION},
+            _("The commission must be between 0%% and %(max)s%%.") % {"max": MAX_COMMISSION},
         )
     latitude = _coordinate(latitude, "latitude", 90)
     longitude = _coordinate(longitude, "longitude", 180)
