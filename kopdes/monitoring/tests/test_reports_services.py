@@ -268,6 +268,24 @@ def test_asking_again_while_one_is_under_way_returns_it(ask, queued_only, market
     assert len({first.pk, other.pk, district.pk}) == 3
 
 
+def test_a_request_that_races_another_gets_the_winners_job(queued_only, market, kukar_admin, monkeypatch):
+    winner = report_request(actor=kukar_admin, code="64.02", month=this_month())
+    looks: list[str] = []
+    active = services_reports._active
+
+    def not_yet_seen(code, month):
+        # The racing request looked before the winner committed: it saw nothing under way.
+        looks.append(code)
+        return None if len(looks) == 1 else active(code, month)
+
+    monkeypatch.setattr(services_reports, "_active", not_yet_seen)
+
+    loser = report_request(actor=kukar_admin, code="64.02", month=this_month())
+
+    assert loser.pk == winner.pk and len(looks) == 2
+    assert ReportJob.objects.count() == 1
+
+
 def test_a_report_finished_is_made_again_when_asked_again(ask, immediate, market, kukar_admin):
     first = ask(kukar_admin, "64.02", this_month())
     second = ask(kukar_admin, "64.02", this_month())
