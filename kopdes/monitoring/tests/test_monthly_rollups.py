@@ -134,3 +134,20 @@ def test_rollups_equal_the_facts_after_any_sequence_of_changes(steps):
         assert month_table() == monthly
         assert folded_states() == states
         transaction.set_rollback(True)
+
+
+def test_the_fold_command_folds_what_is_pending():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    listing = make_listing(price=10_000)
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=1)
+    checkout_place(actor=None, cart=cart, request=request_for(listing), idempotency_key="fold-cmd-1")
+    out = StringIO()
+
+    call_command("fold_rollups", stdout=out)
+
+    assert out.getvalue().startswith("folded=") and not out.getvalue().startswith("folded=0")
+    assert not RollupDelta.objects.exists()
