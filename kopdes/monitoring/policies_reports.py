@@ -28,7 +28,7 @@ def may_request_report(user, region) -> bool:
 @rule("monitoring.report.view")
 def may_view_report(user, job) -> bool:
     """A report's progress and files: whoever may have it made now (not only the one who asked)."""
-    return _admin_of(user, job.region_code)
+    return job is not None and _admin_of(user, job.region_code)
 
 
 @rule("monitoring.report.list")
