@@ -271,6 +271,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},  # a dozen INFO lines per report otherwise
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -18,6 +18,10 @@ class MonitoringConfig(AppConfig):
         # Public like coverage; /dasbor/saya/ takes an admin to their own region's dashboard.
         register(NavItem(_("Dashboard"), "monitoring:dashboard_mine", lambda user: True, order=31))
 
+        from kopdes.accounts.scopes import admin_prefixes
+
+        register(NavItem(_("Reports"), "monitoring:reports", lambda user: bool(admin_prefixes(user)), order=32))
+
         from kopdes.core.panels import Panel
         from kopdes.core.panels import register as register_panel
 
