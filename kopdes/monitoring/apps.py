@@ -20,7 +20,9 @@ class MonitoringConfig(AppConfig):
 
         from kopdes.accounts.scopes import admin_prefixes
 
-        register(NavItem(_("Reports"), "monitoring:reports", lambda user: bool(admin_prefixes(user)), order=32))
+        register(
+            NavItem(_("Reports"), "monitoring:reports", lambda user: bool(admin_prefixes(user)), order=32)
+        )
 
         from kopdes.core.panels import Panel
         from kopdes.core.panels import register as register_panel
