@@ -4,11 +4,13 @@ Text is stemmed with Sastrawi when a listing is saved ("olahan" and "mengolah" b
 "olah"), and the query is stemmed the same way, so both databases search the same words.
 
 The stemmed text is words of [0-9a-z] separated by single spaces, so both full-text engines cut it
-into the same tokens: PostgreSQL's `simple` configuration over a stored generated tsvector
-(`search_vector`, the name weighted A, the rest B, GIN-indexed) and SQLite's FTS5 over the two
-columns (an external-content table kept by triggers). Every query word must occur (AND), in the
-name or the rest. One known difference, left as it is: PostgreSQL's parser reads a word such as
-"3e5x" as the number "3e5" followed by "x"; product text of that shape is not expected.
+into the same tokens: PostgreSQL's `simple` configuration over stored generated tsvectors
+(`search_vector`, the name weighted A, the rest B; `search_name_vector`, the name; both
+GIN-indexed) and SQLite's FTS5 (`market_listing_search` over both columns and
+`market_listing_search_name` over the name, external-content tables kept by triggers). Every
+query word must occur (AND), in the name or the rest. One known difference, left as it is:
+PostgreSQL's parser reads a word such as "3e5x" as the number "3e5" followed by "x"; product text
+of that shape is not expected.
 
 The vocabulary (`SearchTerm`) holds every stemmed word, for typo-tolerant suggestions.
 """
@@ -24,7 +26,8 @@ _WORD = re.compile(r"[0-9a-z]+")
 
 MAX_TERMS = 8  # words of a query that count; more only slow the search down
 MAX_TERM_LENGTH = 40
-FTS_TABLE = "market_listing_fts"
+FTS_TABLE = "market_listing_search"
+FTS_NAME_TABLE = "market_listing_search_name"
 
 
 @cache
@@ -82,43 +85,69 @@ POSTGRES_DROP = [
     "ALTER TABLE market_listing DROP COLUMN IF EXISTS search_name_vector",
     "ALTER TABLE market_listing DROP COLUMN IF EXISTS search_vector",
 ]
-SQLITE_TRIGGERS = [
-    """CREATE TRIGGER IF NOT EXISTS market_listing_fts_ai AFTER INSERT ON market_listing BEGIN
-       INSERT INTO market_listing_fts(rowid, search_name, search_text)
-       VALUES (new.id, new.search_name, new.search_text); END""",
-    """CREATE TRIGGER IF NOT EXISTS market_listing_fts_ad AFTER DELETE ON market_listing BEGIN
-       INSERT INTO market_listing_fts(market_listing_fts, rowid, search_name, search_text)
-       VALUES ('delete', old.id, old.search_name, old.search_text); END""",
-    # Only when the text changes: stock and price updates leave the index alone.
-    """CREATE TRIGGER IF NOT EXISTS market_listing_fts_au AFTER UPDATE OF search_name, search_text
-       ON market_listing BEGIN
-       INSERT INTO market_listing_fts(market_listing_fts, rowid, search_name, search_text)
-       VALUES ('delete', old.id, old.search_name, old.search_text);
-       INSERT INTO market_listing_fts(rowid, search_name, search_text)
-       VALUES (new.id, new.search_name, new.search_text); END""",
-]
-SQLITE_TABLE = (
-    # detail=column: no word positions (no phrase search needed), a smaller index.
-    """CREATE VIRTUAL TABLE IF NOT EXISTS market_listing_fts USING fts5(
+SQLITE_TABLES = [
+    # Every word of a listing, and the words of its name alone (name matches among many matches).
+    # detail='none': rowids only, the smallest and fastest index; no phrase or column queries.
+    """CREATE VIRTUAL TABLE IF NOT EXISTS market_listing_search USING fts5(
        search_name, search_text, content='market_listing', content_rowid='id',
-       tokenize='unicode61', detail='column', columnsize=0)"""
-)
+       tokenize='unicode61', detail='none', columnsize=0)""",
+    """CREATE VIRTUAL TABLE IF NOT EXISTS market_listing_search_name USING fts5(
+       search_name, content='market_listing', content_rowid='id',
+       tokenize='unicode61', detail='none', columnsize=0)""",
+]
+_INSERT = """INSERT INTO market_listing_search(rowid, search_name, search_text)
+       VALUES (new.id, new.search_name, new.search_text);
+       INSERT INTO market_listing_search_name(rowid, search_name) VALUES (new.id, new.search_name);"""
+_DELETE = """INSERT INTO market_listing_search(market_listing_search, rowid, search_name, search_text)
+       VALUES ('delete', old.id, old.search_name, old.search_text);
+       INSERT INTO market_listing_search_name(market_listing_search_name, rowid, search_name)
+       VALUES ('delete', old.id, old.search_name);"""
+SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER IF NOT EXISTS market_listing_search_ai AFTER INSERT ON market_listing"
+    f" BEGIN {_INSERT} END",
+    f"CREATE TRIGGER IF NOT EXISTS market_listing_search_ad AFTER DELETE ON market_listing"
+    f" BEGIN {_DELETE} END",
+    # Only when the text changes: stock and price updates leave the index alone.
+    "CREATE TRIGGER IF NOT EXISTS market_listing_search_au AFTER UPDATE OF search_name, search_text"
+    f" ON market_listing BEGIN {_DELETE} {_INSERT} END",
+]
 SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS market_listing_search_ai",
+    "DROP TRIGGER IF EXISTS market_listing_search_ad",
+    "DROP TRIGGER IF EXISTS market_listing_search_au",
+    "DROP TABLE IF EXISTS market_listing_search",
+    "DROP TABLE IF EXISTS market_listing_search_name",
+]
+# The single table with column filters of an early draft.
+SQLITE_EARLY_DRAFT = [
     "DROP TRIGGER IF EXISTS market_listing_fts_ai",
     "DROP TRIGGER IF EXISTS market_listing_fts_ad",
     "DROP TRIGGER IF EXISTS market_listing_fts_au",
     "DROP TABLE IF EXISTS market_listing_fts",
 ]
-# Browsing without words: featured listings first, and the stars order with its tie-break (six
-# values only, so ties are large). Both databases; Django does not know these two indexes.
+# Browsing without words: featured listings first, the stars order with its tie-break (six values
+# only, so ties are large), the newest of a region or category. Both databases; Django does not
+# know these indexes (they are the search's own, with the search's migration).
 SORT_INDEXES = [
-    "CREATE INDEX IF NOT EXISTS market_listing_featured_idx ON market_listing (sellable, featured_month)",
+    "CREATE INDEX IF NOT EXISTS market_listing_featured_newest_idx ON market_listing"
+    " (sellable, featured_month, created_at DESC, id DESC)",
+    "DROP INDEX IF EXISTS market_listing_featured_idx",  # of an early draft
     "CREATE INDEX IF NOT EXISTS market_listing_stars_id_idx ON market_listing"
     " (sellable, stars DESC, id DESC)",
+    # The newest in a province, a regency or a category (the catalog's default order).
+    "CREATE INDEX IF NOT EXISTS market_listing_province_newest_idx ON market_listing"
+    " (sellable, province_code, created_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS market_listing_regency_newest_idx ON market_listing"
+    " (sellable, regency_code, created_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS market_listing_category_newest_idx ON market_listing"
+    " (sellable, category, created_at DESC, id DESC)",
 ]
 SORT_INDEXES_DROP = [
-    "DROP INDEX IF EXISTS market_listing_featured_idx",
+    "DROP INDEX IF EXISTS market_listing_featured_newest_idx",
     "DROP INDEX IF EXISTS market_listing_stars_id_idx",
+    "DROP INDEX IF EXISTS market_listing_province_newest_idx",
+    "DROP INDEX IF EXISTS market_listing_regency_newest_idx",
+    "DROP INDEX IF EXISTS market_listing_category_newest_idx",
 ]
 
 _ready: dict[str, bool] = {}
@@ -151,16 +180,18 @@ def search_schema_ensure(connection) -> None:
             cursor.execute(sql)
         if not fts5_available(connection):
             return  # the search falls back to a scan: correct, only slow
+        for sql in SQLITE_EARLY_DRAFT:
+            cursor.execute(sql)
         cursor.execute(
             "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
-            ["market_listing_fts_a_"],
+            ["market_listing_search_a_"],
         )
         triggers = cursor.fetchone()[0]
-        cursor.execute(SQLITE_TABLE)
-        for sql in SQLITE_TRIGGERS:
+        for sql in [*SQLITE_TABLES, *SQLITE_TRIGGERS]:
             cursor.execute(sql)
         if triggers < len(SQLITE_TRIGGERS):
-            cursor.execute("INSERT INTO market_listing_fts(market_listing_fts) VALUES ('rebuild')")
+            for table in ("market_listing_search", "market_listing_search_name"):
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")  # noqa: S608  (constants)
 
 
 def search_schema_drop(connection) -> None:
@@ -194,13 +225,12 @@ def match_filter(queryset, terms: list[str], *, name_only: bool = False):
         return queryset.extra(where=[match], params=[words])  # noqa: S610
     if connection.vendor == "sqlite" and _fts_ready(connection):
         # Terms are [0-9a-z]+, so quoting them is enough to keep FTS5 syntax out of the query.
-        phrases = " AND ".join(f'"{term}"' for term in terms)
-        expression = f"search_name : ({phrases})" if name_only else phrases
+        table = FTS_NAME_TABLE if name_only else FTS_TABLE
         # A join (not `id IN (...)`) lets SQLite walk the index and stop at the LIMIT.
         return queryset.extra(  # noqa: S610  (constants; the expression is a parameter)
-            tables=[FTS_TABLE],
-            where=[f"{FTS_TABLE}.rowid = market_listing.id", f"{FTS_TABLE} MATCH %s"],
-            params=[expression],
+            tables=[table],
+            where=[f"{table}.rowid = market_listing.id", f"{table} MATCH %s"],
+            params=[" AND ".join(f'"{term}"' for term in terms)],
         )
     # No full-text index: whole words through a scan (the same answers, slowly).
     where, params = [], []

@@ -271,8 +271,14 @@ def catalog_query_parse(data: Mapping[str, object]) -> CatalogQuery:
     return query
 
 
+def _sellable():
+    # `IN (true)`, not `= true`: Django writes the latter as a bare column on SQLite, which SQLite
+    # does not match with the first column of the (sellable, …) indexes, and then sorts every row.
+    return Listing.objects.filter(sellable__in=[True])
+
+
 def _filtered(query: CatalogQuery):
-    qs = Listing.objects.filter(sellable=True)
+    qs = _sellable()
     if query.category:
         qs = qs.filter(category=query.category)
     if query.regency:
@@ -498,14 +504,14 @@ def catalog_suggest(*, user, q: str, limit: int = 1) -> list[str]:
     known ones, if that finds sellable listings."""
     require(user, "market.catalog.view")
     terms = query_terms(q)
-    suggestion = _suggestion(Listing.objects.filter(sellable=True), terms) if terms else ""
+    suggestion = _suggestion(_sellable(), terms) if terms else ""
     return [suggestion][:limit] if suggestion else []
 
 
 def catalog_search_naive(*, q: str, limit: int = PER_PAGE) -> list[int]:
     """The baseline a benchmark compares with: every word by a case-insensitive substring scan of
     the unstemmed name and the stemmed text, newest first."""
-    qs = Listing.objects.filter(sellable=True)
+    qs = _sellable()
     for word in q.split():
         qs = qs.filter(Q(name__icontains=word) | Q(search_text__icontains=word))
     return list(qs.order_by("-created_at", "-id").values_list("id", flat=True)[:limit])
@@ -514,7 +520,7 @@ def catalog_search_naive(*, q: str, limit: int = PER_PAGE) -> list[int]:
 def listing_public_get(*, user, pk: int) -> Listing:
     """A sellable listing with its cooperative, for the product detail in the API."""
     require(user, "market.catalog.view")
-    listing = Listing.objects.select_related("cooperative").filter(pk=pk, sellable=True).first()
+    listing = _sellable().select_related("cooperative").filter(pk=pk).first()
     if listing is None:
         raise NotFound(code="listing_not_found")
     return _decorate([listing], _Months())[0]
