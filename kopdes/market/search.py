@@ -171,8 +171,18 @@ def search_schema_ensure(connection) -> None:
     _ready.clear()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Only what is missing: even a no-op ALTER TABLE waits for an exclusive lock.
+            cursor.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'market_listing'::regclass"
+                " UNION SELECT relname FROM pg_class WHERE relkind = 'i' AND relname LIKE %s",
+                ["market_listing_%"],
+            )
+            present = {row[0] for row in cursor.fetchall()}
             for sql in [*POSTGRES_SCHEMA, *SORT_INDEXES]:
-                cursor.execute(sql)
+                name = re.search(r"IF (?:NOT )?EXISTS (\w+)", sql)
+                dropping = sql.startswith("DROP")
+                if name is None or (name.group(1) in present) == dropping:
+                    cursor.execute(sql)
             return
         if connection.vendor != "sqlite":
             return

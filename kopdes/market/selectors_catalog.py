@@ -362,7 +362,7 @@ def featured_key() -> str:
 # --- The search ---------------------------------------------------------------------------------
 
 _SEARCH_FIELDS = ("id", "search_name", "featured_month", "province_code", "price", "created_at", "stars")
-_SEARCH_ORDER = {
+_SEARCH_ORDER: dict[str, str] = {
     SortOrder.NEWEST: "c.created_at DESC, c.id DESC",
     SortOrder.PRICE_LOW: "c.price ASC, c.id DESC",
     SortOrder.PRICE_HIGH: "c.price DESC, c.id DESC",
@@ -393,8 +393,9 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
     )
     every_sql, every_params = every.query.sql_with_params()
     named_sql, named_params = named.query.sql_with_params()
+    order_params: list = []
     if query.sort in _SEARCH_ORDER:
-        order, order_params = _SEARCH_ORDER[query.sort], []
+        order = _SEARCH_ORDER[query.sort]
     else:
         order, order_params = _relevance_sql(connection, terms, months)
     candidates = f"SELECT * FROM ({named_sql}) n UNION SELECT * FROM ({every_sql}) e"  # noqa: S608  (compiled querysets)
