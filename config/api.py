@@ -11,6 +11,7 @@ from kopdes.market.api_catalog import router as market_catalog_router
 from kopdes.market.api_display import router as display_router
 from kopdes.market.api_orders import router as market_orders_router
 from kopdes.monitoring.api import router as coverage_router
+from kopdes.monitoring.api_map import router as map_router
 from kopdes.products.api_catalog import router as products_router
 from kopdes.products.api_curation import router as curation_router
 from kopdes.products.api_licences import router as licences_router
@@ -33,6 +34,7 @@ api.add_router("/regions", regions_router)
 api.add_router("/", accounts_router)
 api.add_router("/cooperatives", cooperatives_router)
 api.add_router("/imports", imports_router)
+api.add_router("/coverage", map_router)  # before coverage: its /{code} would catch map.geojson
 api.add_router("/coverage", coverage_router)
 api.add_router("/products", products_router)
 api.add_router("/curation", curation_router)

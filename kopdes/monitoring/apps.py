@@ -17,11 +17,12 @@ class MonitoringConfig(AppConfig):
         register(NavItem(_("Coverage"), "monitoring:coverage", lambda user: True, order=30))
         # Public like coverage; /dasbor/saya/ takes an admin to their own region's dashboard.
         register(NavItem(_("Dashboard"), "monitoring:dashboard_mine", lambda user: True, order=31))
+        register(NavItem(_("Map"), "monitoring:map", lambda user: True, order=32))
 
         from kopdes.accounts.scopes import admin_prefixes
 
         register(
-            NavItem(_("Reports"), "monitoring:reports", lambda user: bool(admin_prefixes(user)), order=32)
+            NavItem(_("Reports"), "monitoring:reports", lambda user: bool(admin_prefixes(user)), order=33)
         )
 
         from kopdes.core.panels import Panel
