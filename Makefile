@@ -85,6 +85,7 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/import_bench.py | tee bench/results/import.txt || rc=1; \
 	$(BIN)/python bench/coverage_bench.py | tee bench/results/coverage.txt || rc=1; \
 	$(BIN)/python bench/products_bench.py | tee bench/results/products.txt || rc=1; \
+	$(BIN)/python bench/market_bench.py | tee bench/results/market.txt; [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
 	exit $$rc
 
 clean:
