@@ -177,6 +177,7 @@ def demo_world_load() -> DemoResult:
     # The display point itself is opened by the market demo, for this operator.
     samarinda = Region.objects.get(code="64.72")
     gallery = w.org(OrgKind.DISPLAY, "Galeri Produk Desa Bandara APT Pranoto", samarinda)
-    w.grant(w.user("+6281500000009", "Operator Galeri Bandara", samarinda), Role.DISPLAY_OPERATOR, org=gallery)
+    operator = w.user("+6281500000009", "Operator Galeri Bandara", samarinda)
+    w.grant(operator, Role.DISPLAY_OPERATOR, org=gallery)
     w.login("Display point operator (APT Pranoto airport gallery)", "+6281500000009")
     return w.result

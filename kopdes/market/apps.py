@@ -7,9 +7,17 @@ class MarketConfig(AppConfig):
     verbose_name = "Market"
 
     def ready(self) -> None:
-        from . import nav_cart, nav_catalog, nav_display, nav_listings, nav_seller, policies, subscribers  # noqa: F401  importing registers the rules and listeners
+        from . import (  # noqa: F401  importing registers the rules and listeners
+            nav_cart,
+            nav_catalog,
+            nav_display,
+            nav_listings,
+            nav_seller,
+            policies,
+            subscribers,
+            views_cart,
+        )
 
-        from . import views_cart  # noqa: F401  its user_logged_in receiver merges a guest's cart
         for area in (nav_catalog, nav_cart, nav_seller, nav_listings, nav_display):
             area.register()
 

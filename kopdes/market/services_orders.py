@@ -12,6 +12,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -539,7 +540,7 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
                 "delivery": order.delivery_method,
             },
         )
-        transaction.on_commit(lambda order=order: _after_commit(order, "created"))
+        transaction.on_commit(partial(_after_commit, order, "created"))
     CartItem.objects.filter(pk__in=[item.pk for item in items]).delete()
     catalog_touch()
     return [order for order, _items, _pickup in orders]

@@ -116,7 +116,7 @@ def listings_refresh_for_product(*, product_id: int) -> int:
 
 
 def _clean_listing(values: dict) -> dict:
-    clean = {}
+    clean: dict[str, int | bool] = {}
     for name in LISTING_FIELDS:
         if name not in values or values[name] is None:
             continue

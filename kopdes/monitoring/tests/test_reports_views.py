@@ -247,7 +247,9 @@ def test_bad_addresses_are_clear_errors(client, kukar_admin):
 # --- Queries -----------------------------------------------------------------------------------
 
 
-def test_the_report_pages_run_a_handful_of_queries_however_many_reports_there_are(client, kukar_job, django_assert_max_num_queries):
+def test_the_report_pages_run_a_handful_of_queries_however_many_reports_there_are(
+    client, kukar_job, django_assert_max_num_queries
+):
     client.force_login(kukar_job.requested_by)
     client.get(reverse("monitoring:reports"))  # the session is loaded once
     for month in range(1, 12):
