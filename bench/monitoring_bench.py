@@ -855,6 +855,7 @@ def measure(label: str, scale: str) -> int:
         ok=folded.seconds <= LIMIT_FOLD_S,
     )
     put("fold_10k_orders.deltas", deltas, "rows")
+    put("fold_10k_orders.upserts", folded.rows, "rows")  # MonthStat and RegionStat rows it moved
 
     client = Client()
     for level, code in REGIONS:
