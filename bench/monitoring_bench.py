@@ -1022,12 +1022,12 @@ def run_child(argument: str) -> int:
         return collect_static()
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    if not restored:
-        regions_load()
     marker = Path(os.environ["KOPDES_VAR_DIR"]) / "built.json"
+    if not restored and not marker.exists():  # a kept dataset has its regions
+        regions_load()
     if not restored and not marker.exists():
         _save_base(label, fingerprint)
-    how = "from the saved base " if restored else ""
+    how = "from the saved base " if restored else ("(kept) " if marker.exists() else "")
     log(f"  {label} migrate, regions {how}in {time.perf_counter() - started:.1f} s")
     if marker.exists():
         log(f"  {label} dataset reused ({marker})")
@@ -1151,4 +1151,10 @@ def main() -> int:
 if __name__ == "__main__":
     if is_child():
         child_main(run_child)
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Exception:  # a step that could not run (the database server, a child that hung)
+        import traceback
+
+        traceback.print_exc()
+        sys.exit(2)
