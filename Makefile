@@ -7,6 +7,9 @@ PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PORT
 
+# make bench SCALE=small: the monitoring bench on one province (minutes) instead of the nation
+SCALE ?= national
+
 .PHONY: run serve setup test test-fast lint format bench messages system-deps clean
 
 ## run: create .venv, install, migrate, load regions and demo data, serve on :$(PORT) with a worker
@@ -86,6 +89,7 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/coverage_bench.py | tee bench/results/coverage.txt || rc=1; \
 	$(BIN)/python bench/products_bench.py | tee bench/results/products.txt || rc=1; \
 	$(BIN)/python bench/market_bench.py | tee bench/results/market.txt; [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
+	$(BIN)/python bench/monitoring_bench.py --scale $(SCALE) | tee bench/results/monitoring.txt; [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
 	exit $$rc
 
 clean:
