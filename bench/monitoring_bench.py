@@ -27,6 +27,7 @@ target is missed or the figures differ, 2 when a step could not run.
     .venv/bin/python bench/monitoring_bench.py --scale national   # 1M products, 1M orders
     BENCH_REUSE=1 ...   # keep the built databases (var/bench/monbench-<scale>-sqlite/, PostgreSQL
                         # kopdes_monbench[_small]) and use them again next time
+    BENCH_BUILD_ONLY=1  # with BENCH_REUSE=1: build the datasets, measure nothing
     BENCH_SCALE=small|national  BENCH_SKIP_PG=1  BENCH_SKIP_SQLITE=1  BENCH_RUNS=30  BENCH_RAW_RUNS=3
     BENCH_PG_URL=postgresql://postgres@127.0.0.1:5432 (the default; trust authentication)
 """
@@ -1126,7 +1127,8 @@ def main() -> int:
                 ready.append(label)
         for reader in readers:
             reader.join()
-        for label in ready if "static" in ready else []:
+        # BENCH_BUILD_ONLY=1 (with BENCH_REUSE=1): prepare the datasets now, measure on a later run.
+        for label in ready if "static" in ready and not env_flag("BENCH_BUILD_ONLY") else []:
             if label != "static":
                 try:
                     worst = max(worst, spawn(__file__, f"{label}:measure", envs[label], timeout=7200))

@@ -27,7 +27,8 @@ from kopdes.market.tests.test_services_orders import request_for
 from kopdes.monitoring.facts import this_month
 from kopdes.monitoring.measures import is_coverage, is_state
 from kopdes.monitoring.models import MonthStat, RegionStat, RollupDelta
-from kopdes.monitoring.services import _monthly_tables, rollups_fold, rollups_rebuild
+from kopdes.monitoring.services import rollups_fold, rollups_rebuild
+from kopdes.monitoring.tests.oracle import monthly_tables
 from kopdes.products.choices import ProductStatus
 from kopdes.products.models import Product
 
@@ -47,7 +48,7 @@ def folded_states() -> dict:
 
 
 def expected() -> tuple[dict, dict]:
-    monthly, states = _monthly_tables()
+    monthly, states = monthly_tables()
     return ({k: v for k, v in monthly.items() if v}, {k: v for k, v in states.items() if v})
 
 
