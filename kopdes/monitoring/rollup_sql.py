@@ -15,13 +15,17 @@ Region codes have a fixed width per level (Kemendagri): "53", "53.07", "53.07.01
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
+from collections import defaultdict
 from collections.abc import Iterable
 
-from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from .measures import FOLDED_STATE_PREFIXES
+
+logger = logging.getLogger(__name__)
 
 # Code length of each level: nation, province, regency, district, village.
 NATION, PROVINCE, REGENCY, DISTRICT, VILLAGE = 0, 2, 5, 8, 13
@@ -30,9 +34,10 @@ NATION, PROVINCE, REGENCY, DISTRICT, VILLAGE = 0, 2, 5, 8, 13
 MONTH_LEVELS = (DISTRICT, REGENCY, PROVINCE, NATION)
 STATE_LEVELS = (VILLAGE, DISTRICT, REGENCY, PROVINCE, NATION)
 
-FACTS = "monitoring_rebuild_facts"
 MONTHS = "monitoring_rebuild_months"
 STATES = "monitoring_rebuild_states"
+VILLAGES = "monitoring_rebuild_villages"  # the villages' states
+RAW = -1  # a fact seated above the district waits in MONTHS at level RAW - its code's length
 
 
 def q(name: str) -> str:
@@ -66,9 +71,12 @@ def _offset_minutes() -> int:
 
 def month_of_moment(column: str) -> str:
     """SQL for the first day of the local month of a timestamp column."""
+    minutes = _offset_minutes()
     if _pg():
-        return f"(date_trunc('month', {column} AT TIME ZONE '{settings.TIME_ZONE}'))::date"
-    return f"date({column}, '{_offset_minutes():+d} minutes', 'start of month')"
+        # A fixed offset rather than the zone's name: no time-zone rules looked up per row.
+        sign, (hours, rest) = ("-" if minutes < 0 else "+"), divmod(abs(minutes), 60)
+        return f"(date_trunc('month', {column} AT TIME ZONE INTERVAL '{sign}{hours:02d}:{rest:02d}'))::date"
+    return f"date({column}, '{minutes:+d} minutes', 'start of month')"
 
 
 def month_of_day(column: str) -> str:
@@ -88,18 +96,27 @@ def folded_state(column: str) -> str:
 
 
 def execute(sql: str, params: list | tuple = ()) -> int:
+    started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+        count = max(cursor.rowcount, 0)
+    # Each step's time, for whoever tunes the rebuild (logger kopdes.monitoring.rollup_sql).
+    logger.debug("%.2f s, %d rows: %s", time.perf_counter() - started, count, " ".join(sql.split())[:160])
+    return count
 
 
 # --- The facts, from the tables ---------------------------------------------------------------
 
 
-def fact_selects() -> list[tuple[str, str]]:
-    """(kind, SELECT region, month, measure, value) for every kind of fact; kind "s" is a state
-    (counted where it stands, keyed to the month of its last change), "f" a flow (counted in
-    the month it happened). The same contributions as `facts.py` records as they happen."""
+def fact_selects() -> tuple[list[tuple[str, str]], list[str]]:
+    """The statements that read the facts: ([(kind, monthly)], [village]).
+
+    A monthly statement selects (region, month, measure, value) rows with the region cut to its
+    district (MonthStat starts there); a village statement selects (village, measure, value) for
+    the states, summed over their months (RegionStat keeps villages too). Either is a SELECT, or
+    a WITH … SELECT that reads its table once for several measures. Kind "s" is a state, keyed to
+    the month of its last change; "f" a flow, counted in the month it happened. The same
+    contributions as `facts.py` records as they happen."""
     from kopdes.cooperatives.models import Cooperative
     from kopdes.market.models import DisplayPoint, DisplaySale, Order, OrderLine
     from kopdes.products.models import CurationRound, FeaturedProduct, Licence, Potential, Product
@@ -110,146 +127,190 @@ def fact_selects() -> list[tuple[str, str]]:
     sale, point = table_of(DisplaySale), table_of(DisplayPoint)
     m, d = month_of_moment, month_of_day
     seller = f"{order} o JOIN {cooperative} c ON c.id = o.cooperative_id"
-    decided = (
-        f"{rounds} r JOIN {product} p ON p.id = r.product_id "
-        "WHERE r.status = 'decided' AND r.decided_at IS NOT NULL"
-    )
+    paid = f"{seller} WHERE o.paid_at IS NOT NULL"
+    district = prefix("c.village_id", DISTRICT)
 
-    def by(region: str, month: str, measure: str, value: str, source: str) -> str:
-        # Grouped by region, month and (when it varies with the row) the measure.
-        groups = "1, 2, 3" if "||" in measure else "1, 2"
-        return f"SELECT {region}, {month}, {measure}, {value} FROM {source} GROUP BY {groups}"
+    def once(select: str, *parts: str) -> str:
+        # A table read once (its grouped rows materialised as g), its measures taken from g.
+        return f"WITH g AS MATERIALIZED ({select})\n" + " UNION ALL ".join(parts)
 
-    selects = [
-        ("s", by("village_id", m("updated_at"), "'products:' || status", "COUNT(*)", product)),
-        ("s", by("village_id", m("updated_at"), "'products_line:' || line", "COUNT(*)", product)),
+    def pair(first: str, second: str, month: str = "mo, ") -> tuple[str, str]:
+        # g holds r, (mo,) n (a count) and v (a sum): one measure of each.
+        return f"SELECT r, {month}{first}, n FROM g", f"SELECT r, {month}{second}, v FROM g"
+
+    def products(region: str, month: str) -> str:
+        # The three product states from one read of the table, by village or by district-month.
+        head, keys = (f"{region} AS r, {month} AS mo", "r, mo") if month else (f"{region} AS r", "r")
+        width = keys.count(",") + 1
+        inner = ", ".join(str(i) for i in range(1, width + 4))  # the keys, status, line, stars
+        outer = ", ".join(str(i) for i in range(1, width + 2))  # the keys and the measure
+        return once(
+            f"SELECT {head}, status, line, stars, COUNT(*) AS n FROM {product} GROUP BY {inner}",
+            f"SELECT {keys}, 'products:' || status, SUM(n) FROM g GROUP BY {outer}",
+            f"SELECT {keys}, 'products_line:' || line, SUM(n) FROM g GROUP BY {outer}",
+            f"SELECT {keys}, 'products_stars:' || stars, SUM(n) FROM g WHERE stars > 0 GROUP BY {outer}",
+        )
+
+    monthly = [
+        ("s", products(prefix("village_id", DISTRICT), m("updated_at"))),
         (
             "s",
-            by(
-                "village_id",
-                m("updated_at"),
-                "'products_stars:' || stars",
-                "COUNT(*)",
-                f"{product} WHERE stars > 0",
-            ),
+            f"SELECT {prefix('village_id', DISTRICT)} AS r, {m('created_at')}, 'potential:' || sector, "
+            f"COUNT(*) FROM {potential} GROUP BY 1, 2, 3",
         ),
-        ("s", by("village_id", m("created_at"), "'potential:' || sector", "COUNT(*)", potential)),
-        ("f", by("p.village_id", m("r.decided_at"), "'curation_decided'", "COUNT(*)", decided)),
         (
             "f",
-            by(
-                "p.village_id",
-                m("r.decided_at"),
-                "'curation:' || r.decision",
-                "COUNT(*)",
-                f"{decided} AND r.decision <> ''",
+            once(
+                f"SELECT {prefix('p.village_id', DISTRICT)} AS r, {m('r.decided_at')} AS mo, "
+                f"r.decision AS decision, COUNT(*) AS n FROM {rounds} r "
+                f"JOIN {product} p ON p.id = r.product_id "
+                "WHERE r.status = 'decided' AND r.decided_at IS NOT NULL GROUP BY 1, 2, 3",
+                "SELECT r, mo, 'curation_decided', SUM(n) FROM g GROUP BY 1, 2",
+                "SELECT r, mo, 'curation:' || decision, SUM(n) FROM g WHERE decision <> '' GROUP BY 1, 2, 3",
             ),
         ),
-        ("f", by("regency_id", d("month"), "'featured'", "COUNT(*)", featured)),
-        ("s", by("c.village_id", m("o.status_changed_at"), "'orders:' || o.status", "COUNT(*)", seller)),
-        ("s", by("c.village_id", m("o.status_changed_at"), "'gmv:' || o.status", "SUM(o.total)", seller)),
-        ("f", by("c.village_id", m("o.created_at"), "'orders_created'", "COUNT(*)", seller)),
-        ("f", by("c.village_id", m("o.created_at"), "'gmv_created'", "SUM(o.total)", seller)),
+        ("f", f"SELECT regency_id AS r, {d('month')}, 'featured', COUNT(*) FROM {featured} GROUP BY 1, 2"),
         (
-            "f",
-            by(
-                "c.village_id",
-                m("o.paid_at"),
-                "'orders_paid'",
-                "COUNT(*)",
-                f"{seller} WHERE o.paid_at IS NOT NULL",
+            "s",
+            once(
+                f"SELECT {district} AS r, {m('o.status_changed_at')} AS mo, o.status AS status, "
+                f"COUNT(*) AS n, SUM(o.total) AS v FROM {seller} GROUP BY 1, 2, 3",
+                *pair("'orders:' || status", "'gmv:' || status"),
             ),
         ),
         (
             "f",
-            by(
-                "c.village_id",
-                m("o.paid_at"),
-                "'gmv_paid'",
-                "SUM(o.total)",
-                f"{seller} WHERE o.paid_at IS NOT NULL",
+            once(
+                f"SELECT {district} AS r, {m('o.created_at')} AS mo, COUNT(*) AS n, SUM(o.total) AS v "
+                f"FROM {seller} GROUP BY 1, 2",
+                *pair("'orders_created'", "'gmv_created'"),
             ),
         ),
         (
             "f",
-            by(
-                "c.village_id",
-                m("o.paid_at"),
-                "'units_paid'",
-                "SUM(ol.quantity)",
-                f"{line} ol JOIN {order} o ON o.id = ol.order_id "
-                f"JOIN {cooperative} c ON c.id = o.cooperative_id "
-                "WHERE o.paid_at IS NOT NULL",
+            once(
+                f"SELECT {district} AS r, {m('o.paid_at')} AS mo, COUNT(*) AS n, SUM(o.total) AS v "
+                f"FROM {paid} GROUP BY 1, 2",
+                *pair("'orders_paid'", "'gmv_paid'"),
+            ),
+        ),
+        (
+            "f",
+            f"SELECT {district} AS r, {m('o.paid_at')}, 'units_paid', SUM(ol.quantity) FROM {line} ol "
+            f"JOIN {order} o ON o.id = ol.order_id JOIN {cooperative} c ON c.id = o.cooperative_id "
+            "WHERE o.paid_at IS NOT NULL GROUP BY 1, 2",
+        ),
+        (
+            "f",
+            once(
+                f"SELECT {prefix('dp.region_id', DISTRICT)} AS r, {m('s.sold_at')} AS mo, COUNT(*) AS n, "
+                f"SUM(s.total) AS v FROM {sale} s JOIN {point} dp ON dp.id = s.display_point_id "
+                "GROUP BY 1, 2",
+                *pair("'display_sales_count'", "'display_sales'"),
             ),
         ),
     ]
     for field, measure in (("issued_on", "licences_issued"), ("expires_on", "licences_expiring")):
-        source = (
-            f"{licence} l JOIN {product} p ON p.id = l.product_id "
-            f"WHERE l.status = 'issued' AND l.{field} IS NOT NULL"
+        monthly.append(
+            (
+                "f",
+                f"SELECT {prefix('p.village_id', DISTRICT)} AS r, {d(f'l.{field}')}, '{measure}', COUNT(*) "
+                f"FROM {licence} l JOIN {product} p ON p.id = l.product_id "
+                f"WHERE l.status = 'issued' AND l.{field} IS NOT NULL GROUP BY 1, 2",
+            )
         )
-        selects.append(("f", by("p.village_id", d(f"l.{field}"), f"'{measure}'", "COUNT(*)", source)))
-    points = f"{sale} s JOIN {point} dp ON dp.id = s.display_point_id"
-    selects.append(("f", by("dp.region_id", m("s.sold_at"), "'display_sales'", "SUM(s.total)", points)))
-    selects.append(("f", by("dp.region_id", m("s.sold_at"), "'display_sales_count'", "COUNT(*)", points)))
-    return selects
+    village = [
+        products("village_id", ""),
+        f"SELECT village_id, 'potential:' || sector, COUNT(*) FROM {potential} GROUP BY 1, 2",
+        once(
+            f"SELECT c.village_id AS r, o.status AS status, COUNT(*) AS n, SUM(o.total) AS v FROM {seller} "
+            "GROUP BY 1, 2",
+            *pair("'orders:' || status", "'gmv:' || status", month=""),
+        ),
+    ]
+    return monthly, village
 
 
 def _create_temp(name: str, columns: str) -> None:
+    if _pg():
+        # Codes and measures compared byte by byte: grouping millions of them by the database's
+        # linguistic collation costs several times more, and these are ASCII keys.
+        columns = columns.replace("varchar(13)", 'varchar(13) COLLATE "C"')
+        columns = columns.replace("varchar(40)", 'varchar(40) COLLATE "C"')
     execute(f"DROP TABLE IF EXISTS {name}")
     execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
 
 
-def facts_fill(coverage_rows: Iterable[tuple[str, dt.date, str, int]]) -> int:
-    """The temporary facts table: every fact's contribution per (region, month, measure)."""
-    _create_temp(
-        FACTS, "region_code varchar(13), month date, measure varchar(40), kind char(1), value bigint"
-    )
-    count = 0
-    for kind, select in fact_selects():
-        count += execute(
-            f"INSERT INTO {FACTS} (region_code, month, measure, value, kind) "
-            f"SELECT t.*, '{kind}' FROM ({select}) t"
-        )
-    rows = [(code, month.isoformat(), measure, "s", value) for code, month, measure, value in coverage_rows]
-    sql = f"INSERT INTO {FACTS} (region_code, month, measure, kind, value) VALUES (%s, %s, %s, %s, %s)"
+def _analyze(name: str) -> None:
+    if _pg():
+        execute(f"ANALYZE {name}")  # a temporary table has no statistics until asked
+
+
+def _insert_select(table: str, columns: str, select: str, extra: str = "") -> int:
+    # A WITH clause goes before the INSERT (where both databases take it); `once` ends it with a
+    # line break, which no other statement here has.
+    with_clause, _, select = select.rpartition("\n")
+    return execute(f"{with_clause} INSERT INTO {table} ({columns}) SELECT t.*{extra} FROM ({select}) t")
+
+
+def _copy(table: str, columns: str, rows: list[tuple]) -> None:
     with connection.cursor() as cursor:
         if _pg():
-            with cursor.cursor.copy(
-                f"COPY {FACTS} (region_code, month, measure, kind, value) FROM STDIN"
-            ) as copy:
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
-            cursor.executemany(sql, rows)
-    return count + len(rows)
+            marks = ", ".join(["%s"] * len(columns.split(",")))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
-ROW = "region_code, month, measure, kind, value"
+def facts_fill(coverage_rows: Iterable[tuple[str, dt.date, str, int]]) -> None:
+    """The temporary tables of facts: the months table's district rows, and the villages' states.
+    `coverage_rows` are the cooperatives' measures per (village, month, measure).
 
-
-def months_fill() -> None:
-    """The temporary months table: the facts added up at every level from the district to the
-    nation, each level from the one below it (and the facts recorded at that level itself)."""
+    Each statement groups its rows by (district, month, measure) and no two statements share a
+    measure, so the district rows need no grouping again (were one ever duplicated, the unique
+    index of MonthStat refuses it loudly). A fact seated above the district (a regency's featured
+    products) is kept aside at level RAW - length and joins its level in `months_fill`."""
     _create_temp(
         MONTHS,
         "level smallint, region_code varchar(13), month date, measure varchar(40), kind char(1), "
         "value bigint",
     )
-    below = f"SELECT {ROW} FROM {FACTS} WHERE length(region_code) >= {DISTRICT}"
-    for level in MONTH_LEVELS:
-        if level != DISTRICT:
-            below = (
-                f"SELECT {ROW} FROM {MONTHS} WHERE level = {_finer(level)} "
-                f"UNION ALL SELECT {ROW} FROM {FACTS} "
-                f"WHERE length(region_code) = {level}"
-            )
+    _create_temp(VILLAGES, "region_code varchar(13), measure varchar(40), value bigint")
+    monthly, village = fact_selects()
+    level = f"CASE WHEN length(t.r) >= {DISTRICT} THEN {DISTRICT} ELSE {RAW} - length(t.r) END"
+    for kind, select in monthly:
+        _insert_select(
+            MONTHS, "region_code, month, measure, value, kind, level", select, f", '{kind}', {level}"
+        )
+    for select in village:
+        _insert_select(VILLAGES, "region_code, measure, value", select)
+    by_district: dict[tuple[str, str, str], int] = defaultdict(int)
+    by_village: dict[tuple[str, str], int] = defaultdict(int)
+    for code, month, measure, value in coverage_rows:
+        by_district[code[:DISTRICT], month.isoformat(), measure] += value
+        by_village[code, measure] += value
+    _copy(
+        MONTHS,
+        "region_code, month, measure, value, kind, level",
+        [(*k, v, "s", DISTRICT) for k, v in by_district.items()],
+    )
+    _copy(VILLAGES, "region_code, measure, value", [(*k, v) for k, v in by_village.items()])
+    _analyze(MONTHS)
+
+
+def months_fill() -> None:
+    """The months table's levels above the district, each from the one below it and the facts
+    seated at that level itself; then the facts kept aside and the rows at 0 are dropped."""
+    for level in MONTH_LEVELS[1:]:
         execute(
             f"INSERT INTO {MONTHS} (level, region_code, month, measure, kind, value) "
-            f"SELECT {level}, {prefix('region_code', level)}, month, measure, kind, SUM(value) "
-            f"FROM ({below}) b "
-            f"GROUP BY 2, 3, 4, 5 HAVING SUM(value) <> 0"
+            f"SELECT {level}, {prefix('region_code', level)}, month, measure, kind, SUM(value) FROM {MONTHS} "
+            f"WHERE level IN ({_finer(level)}, {RAW - level}) GROUP BY 2, 3, 4, 5 HAVING SUM(value) <> 0"
         )
+        _analyze(MONTHS)  # the next level's grouping sized from what this one wrote
+    execute(f"DELETE FROM {MONTHS} WHERE level < 0 OR value = 0")
 
 
 def _finer(level: int) -> int:
@@ -257,45 +318,122 @@ def _finer(level: int) -> int:
 
 
 def states_fill() -> None:
-    """The temporary states table: every state summed over its months, at every level."""
+    """The temporary states table: the villages' states, and every state summed over its months
+    at every level above."""
     _create_temp(STATES, "region_code varchar(13), measure varchar(40), value bigint")
-    for source, where in ((FACTS, f"length(region_code) = {VILLAGE}"), (MONTHS, "1 = 1")):
-        execute(
-            f"INSERT INTO {STATES} (region_code, measure, value) "
-            f"SELECT region_code, measure, SUM(value) FROM {source} WHERE kind = 's' AND {where} "
-            "GROUP BY 1, 2 HAVING SUM(value) <> 0"
-        )
+    execute(
+        f"INSERT INTO {STATES} (region_code, measure, value) "
+        f"SELECT region_code, measure, SUM(value) FROM {VILLAGES} GROUP BY 1, 2 HAVING SUM(value) <> 0"
+    )
+    execute(
+        f"INSERT INTO {STATES} (region_code, measure, value) "
+        f"SELECT region_code, measure, SUM(value) FROM {MONTHS} WHERE kind = 's' "
+        "GROUP BY 1, 2 HAVING SUM(value) <> 0"
+    )
 
 
 # --- Applying a computed table ----------------------------------------------------------------
 
 
-def apply(target: str, source: str, keys: tuple[str, ...]) -> tuple[int, int, int]:
-    """Make `target` hold exactly `source`'s rows, writing only what
-    differs: (created, updated, deleted). Rows at 0 are removed without being counted."""
+def apply(model, source: str, keys: tuple[str, ...]) -> tuple[int, int, int]:
+    """Make `model`'s table hold exactly `source`'s rows, writing only what differs:
+    (created, updated, deleted). Rows at 0 are removed without being counted."""
+    target = table_of(model)
+    columns = ", ".join(keys)
+    if _pg():
+        # Statistics for the planner: the temporary table has none, the target may have stale ones
+        # (a planner that believes a table empty picks a nested loop over millions of rows).
+        execute(f"ANALYZE {source}")
+        execute(f"ANALYZE {target}")
+    if not model.objects.exists():
+        return _fill_empty(model, source, columns), 0, 0
     if not _pg():
         # SQLite probes the source once per target row: give it an index to probe.
-        execute(f"CREATE INDEX {source}_keys ON {source} ({', '.join(keys)})")
+        execute(f"CREATE INDEX {source}_keys ON {source} ({columns})")
     match = " AND ".join(f"s.{k} = {target}.{k}" for k in keys)
     execute(f"DELETE FROM {target} WHERE value = 0")
     deleted = execute(f"DELETE FROM {target} WHERE NOT EXISTS (SELECT 1 FROM {source} s WHERE {match})")
     updated = execute(
         f"UPDATE {target} SET value = s.value FROM {source} s WHERE {match} AND {target}.value <> s.value"
     )
-    columns = ", ".join(keys)
+    # What is left to write is new. In key order, so the unique index grows at its end rather than
+    # all over; a key twice in the source would be refused by that index, never dropped quietly.
     created = execute(
-        f"INSERT INTO {target} ({columns}, value) SELECT {', '.join('s.' + k for k in keys)}, s.value "
-        f"FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM {target} WHERE {match})"
+        f"INSERT INTO {target} ({columns}, value) SELECT {columns}, value FROM {source} s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {target} WHERE {match}) ORDER BY {columns}"
     )
     if _pg() and created + updated + deleted > 10_000:
-        # Fresh statistics at once: a planner that still believes the table empty scans all of it
-        # for the nation's few rows until autovacuum gets round to it.
-        execute(f"ANALYZE {target}")
+        execute(f"ANALYZE {target}")  # fresh statistics for the dashboards' queries at once
     return created, updated, deleted
 
 
+def _fill_empty(model, source: str, columns: str) -> int:
+    """An empty table (a first rebuild): nothing to compare, every row is new.
+
+    SQLite takes the rows in key order, its index growing at its end. PostgreSQL keeping a
+    unique index up row by row costs half a minute for three million rows, so the index is built
+    once after the rows are in (readers wait for the rebuild's commit meanwhile; they had no rows
+    to read anyway), and the ids are numbered in the statement, the sequence moved once."""
+    table = table_of(model)
+    if not _pg():
+        return execute(
+            f"INSERT INTO {table} ({columns}, value) SELECT {columns}, value FROM {source} ORDER BY {columns}"
+        )
+    constraints = [c for c in model._meta.constraints if isinstance(c, models.UniqueConstraint)]
+    with connection.schema_editor(atomic=False) as editor:
+        for constraint in constraints:
+            editor.remove_constraint(model, constraint)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])
+        sequence = cursor.fetchone()[0]
+        cursor.execute("SELECT nextval(%s)", [sequence])
+        base = cursor.fetchone()[0] - 1
+    created = execute(
+        f"INSERT INTO {table} (id, {columns}, value) "
+        f"SELECT %s + row_number() OVER (), {columns}, value FROM {source}",
+        [base],
+    )
+    if created:
+        execute("SELECT setval(%s, %s)", [sequence, base + created])
+    started = time.perf_counter()
+    with connection.schema_editor(atomic=False) as editor:
+        for constraint in constraints:
+            editor.add_constraint(model, constraint)
+    logger.debug("%.2f s: the unique index of %s built again", time.perf_counter() - started, model.__name__)
+    execute(f"ANALYZE {table}")
+    return created
+
+
+def tune_session() -> None:
+    """Memory for the rebuild on PostgreSQL (this transaction only): millions of grouped rows hash
+    in memory instead of spilling to disk in batches, the unique indexes sort in memory, and the
+    temporary tables stay in the session's buffers."""
+    if not _pg():
+        return
+    execute("SET LOCAL work_mem = '512MB'")
+    execute("SET LOCAL maintenance_work_mem = '512MB'")
+    try:
+        with transaction.atomic():
+            execute("SET LOCAL temp_buffers = '512MB'")
+    except DatabaseError:
+        pass  # only before the session's first temporary table: a second rebuild keeps the first's
+
+
+def totals() -> tuple[int, int, int]:
+    """(state rows, regions with a state, month rows) of what was just written: the tables now
+    hold exactly the temporary ones' rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {STATES}), "
+            f"(SELECT COUNT(*) FROM (SELECT region_code FROM {STATES} GROUP BY region_code) r), "
+            f"(SELECT COUNT(*) FROM {MONTHS})"
+        )
+        rows, regions, months = cursor.fetchone()
+    return rows, regions, months
+
+
 def drop_temps() -> None:
-    for name in (FACTS, MONTHS, STATES):
+    for name in (VILLAGES, MONTHS, STATES):
         execute(f"DROP TABLE IF EXISTS {name}")
 
 

@@ -9,11 +9,12 @@ queries; `manage.py rebuild_rollups` runs it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import zlib
 from dataclasses import dataclass
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, F, Min, Value, When
 
 from kopdes.cooperatives.selectors import coverage_facts
@@ -23,6 +24,8 @@ from . import rollup_sql as sql
 from .facts import month_of, this_month
 from .measures import codes_up
 from .models import RegionStat
+
+logger = logging.getLogger(__name__)
 
 # Every writer of RegionStat takes this lock first (PostgreSQL only; SQLite runs one writer at
 # a time anyway). Without it, two transactions that each publish several events (an import, a
@@ -107,6 +110,10 @@ class RebuildResult:
     month_rows: int = 0
 
 
+def _step(name: str, started: float) -> None:
+    logger.debug("rebuild: %s after %.1f s", name, time.perf_counter() - started)
+
+
 @transaction.atomic
 def rollups_rebuild() -> RebuildResult:
     """Recompute every rollup (RegionStat and MonthStat) from the facts, set-based in the database
@@ -115,21 +122,23 @@ def rollups_rebuild() -> RebuildResult:
 
     started = time.perf_counter()
     _lock()
+    sql.tune_session()
     # What is pending belongs in the tables already: fold it, so what differs below is a repair.
     _fold_pending()
     coverage = _coverage_rows()
     cooperatives = sum(value for _, _, measure, value in coverage if measure == "cooperatives")
+    _step("coverage read", started)
     try:
         sql.facts_fill(coverage)
         del coverage
+        _step("facts", started)
         sql.months_fill()
         sql.states_fill()
-        month_changes = sum(
-            sql.apply(sql.table_of(MonthStat), sql.MONTHS, ("region_code", "month", "measure"))
-        )
-        created, updated, deleted = sql.apply(
-            sql.table_of(RegionStat), sql.STATES, ("region_code", "measure")
-        )
+        _step("levels", started)
+        month_changes = sum(sql.apply(MonthStat, sql.MONTHS, ("region_code", "measure", "month")))
+        created, updated, deleted = sql.apply(RegionStat, sql.STATES, ("region_code", "measure"))
+        _step("written", started)
+        rows, regions, month_rows = sql.totals()
     finally:
         sql.drop_temps()
     if created or updated or deleted or month_changes:
@@ -144,14 +153,11 @@ def rollups_rebuild() -> RebuildResult:
             object_repr="Coverage rollups",
             changes=changes,
         )
-    counts = RegionStat.objects.aggregate(
-        rows=models.Count("id"), regions=models.Count("region_code", distinct=True)
-    )
     return RebuildResult(
         cooperatives=cooperatives,
-        regions=counts["regions"],
-        rows=counts["rows"],
-        month_rows=MonthStat.objects.count(),
+        regions=regions,
+        rows=rows,
+        month_rows=month_rows,
         created=created,
         updated=updated,
         deleted=deleted,
