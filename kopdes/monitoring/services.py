@@ -183,11 +183,10 @@ def _fold_pending() -> tuple[int, int]:
     if last is None:
         return 0, 0
     pending = RollupDelta.objects.filter(id__lte=last)
-    count = pending.count()
     written = sql.fold_deltas(
         last, sql.table_of(MonthStat), sql.table_of(RegionStat), sql.table_of(RollupDelta)
     )
-    pending._raw_delete(pending.db)  # plain rows with nothing pointing at them: one DELETE
+    count = pending._raw_delete(pending.db)  # plain rows with nothing pointing at them: one DELETE
     return count, written
 
 
