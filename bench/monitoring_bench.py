@@ -810,11 +810,12 @@ def new_orders(count: int) -> int:
 
 def measure(label: str, scale: str) -> int:
     """Steps 1-3 on one database; 0, or 1 when a target is missed."""
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from results import record
 
+    from kopdes.monitoring.models import MonthStat, RegionStat
     from kopdes.monitoring.selectors_dashboard import add_months, dashboard_get
     from kopdes.monitoring.services import rollups_fold, rollups_rebuild
 
@@ -834,6 +835,14 @@ def measure(label: str, scale: str) -> int:
     if removed:
         log(f"  {removed:,} orders of an earlier run removed")
 
+    # From scratch: a kept database still holds the last run's rollups.
+    with transaction.atomic():
+        MonthStat.objects.all()._raw_delete(MonthStat.objects.db)
+        RegionStat.objects.all()._raw_delete(RegionStat.objects.db)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # the deleted rows' space back, as in a new database
+            cursor.execute("VACUUM monitoring_monthstat")
+            cursor.execute("VACUUM monitoring_regionstat")
     result = rollups_rebuild()
     put(
         "rebuild",
@@ -843,6 +852,21 @@ def measure(label: str, scale: str) -> int:
         ok=result.seconds <= LIMIT_REBUILD_S,
     )
     put("rebuild.rows", result.rows + result.month_rows, "rows")
+    again = rollups_rebuild()  # the common case: tables the subscribers kept right, nothing to write
+    put(
+        "rebuild.again",
+        again.seconds,
+        "s",
+        target=f"<= {LIMIT_REBUILD_S:.0f}",
+        ok=again.seconds <= LIMIT_REBUILD_S,
+    )
+    put(
+        "rebuild.again.changed",
+        again.created + again.updated + again.deleted,
+        "rows",
+        target="0",
+        ok=not (again.created + again.updated + again.deleted),
+    )
 
     started = time.perf_counter()
     deltas = new_orders(NEW_ORDERS)

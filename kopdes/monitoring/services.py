@@ -114,15 +114,18 @@ def _step(name: str, started: float) -> None:
     logger.debug("rebuild: %s after %.1f s", name, time.perf_counter() - started)
 
 
-@transaction.atomic
 def rollups_rebuild() -> RebuildResult:
     """Recompute every rollup (RegionStat and MonthStat) from the facts, set-based in the database
     (`rollup_sql`), and write only what differs from the tables the subscribers kept."""
+    started = time.perf_counter()
+    with transaction.atomic(), sql.rebuild_session():
+        return _rebuild(started)
+
+
+def _rebuild(started: float) -> RebuildResult:
     from .models import MonthStat
 
-    started = time.perf_counter()
     _lock()
-    sql.tune_session()
     # What is pending belongs in the tables already: fold it, so what differs below is a repair.
     _fold_pending()
     coverage = _coverage_rows()
@@ -135,8 +138,17 @@ def rollups_rebuild() -> RebuildResult:
         sql.months_fill()
         sql.states_fill()
         _step("levels", started)
-        month_changes = sum(sql.apply(MonthStat, sql.MONTHS, ("region_code", "measure", "month")))
-        created, updated, deleted = sql.apply(RegionStat, sql.STATES, ("region_code", "measure"))
+        month_changes = sum(
+            sql.apply(
+                MonthStat,
+                sql.MONTHS,
+                ("region_code", "measure", "month"),
+                ("month", "measure", "region_code"),
+            )
+        )
+        created, updated, deleted = sql.apply(
+            RegionStat, sql.STATES, ("region_code", "measure"), ("measure", "region_code")
+        )
         _step("written", started)
         rows, regions, month_rows = sql.totals()
     finally:
