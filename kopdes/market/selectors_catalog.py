@@ -24,7 +24,7 @@ from kopdes.core.policies import require
 
 from .choices import SortOrder
 from .models import Listing
-from .search import match_filter, query_terms, suggest_terms
+from .search import fts_join_first, match_filter, query_terms, suggest_terms
 
 PER_PAGE = 24
 MAX_PER_PAGE = 60
@@ -393,6 +393,10 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
     )
     every_sql, every_params = every.query.sql_with_params()
     named_sql, named_params = named.query.sql_with_params()
+    every_sql, named_sql = (
+        fts_join_first(every_sql, connection.vendor),
+        fts_join_first(named_sql, connection.vendor),
+    )
     order_params: list = []
     if query.sort in _SEARCH_ORDER:
         order = _SEARCH_ORDER[query.sort]
@@ -445,7 +449,7 @@ def _browse(base, query: CatalogQuery, months: _Months) -> tuple[list[Listing], 
     page_featured = featured[start : start + size]
     items: list[Listing] = []
     if page_featured:
-        found = {listing.pk: listing for listing in cards.filter(pk__in=page_featured)}
+        found = {listing.pk: listing for listing in cards.filter(pk__in=page_featured).order_by()}
         items = [found[pk] for pk in page_featured if pk in found]
     rest_start = max(0, start - len(featured))
     rest_size = size - len(items)
@@ -481,7 +485,13 @@ def catalog_search(*, user, query: CatalogQuery) -> CatalogPage:
     terms = query_terms(query.q)
     if terms:
         ids, total, capped = _search(base, terms, query, months)
-        found = {listing.pk: listing for listing in base.only(*CARD_FIELDS).filter(pk__in=ids)} if ids else {}
+        # No ORDER BY (the ids give the order): with one, SQLite walks its sort index over every
+        # sellable listing to find these few.
+        found = (
+            {listing.pk: listing for listing in base.only(*CARD_FIELDS).filter(pk__in=ids).order_by()}
+            if ids
+            else {}
+        )
         items = [found[pk] for pk in ids if pk in found]
     else:
         items, total, capped = _browse(base, query, months)
@@ -494,10 +504,19 @@ def catalog_search(*, user, query: CatalogQuery) -> CatalogPage:
 
 
 def _suggestion(base, terms: list[str]) -> str:
+    from django.db import connections
+
     replaced = suggest_terms(terms)
-    if replaced and match_filter(base, replaced).order_by().values_list("id", flat=True)[:1]:
-        return " ".join(replaced)
-    return ""
+    if not replaced:
+        return ""
+    connection = connections[base.db]
+    sql, params = (
+        match_filter(base, replaced).order_by().values_list("id", flat=True)[:1].query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(fts_join_first(sql, connection.vendor), params)
+        found = cursor.fetchone()
+    return " ".join(replaced) if found else ""
 
 
 def catalog_suggest(*, user, q: str, limit: int = 1) -> list[str]:

@@ -12,11 +12,12 @@ from .orders import (
     Review,
     SettlementEntry,
 )
-from .search import SearchTerm
+from .search import CatalogGeneration, SearchTerm
 
 __all__ = [
     "Cart",
     "CartItem",
+    "CatalogGeneration",
     "Checkout",
     "Consignment",
     "DeliveryZone",

@@ -83,3 +83,11 @@ def make_listing(
 
 def officer(cooperative: Cooperative, role: str = Role.KETUA, **fields):
     return person(role, org=cooperative.organization, **fields)
+
+
+def generation_queries() -> int:
+    """What a cached public page costs for its key: the catalog generation's row when each worker
+    has a cache of its own (no Redis), nothing with a shared cache (catalog_cache.py)."""
+    from kopdes.market.catalog_cache import _cache_is_shared
+
+    return 0 if _cache_is_shared() else 1
