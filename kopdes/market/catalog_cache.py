@@ -51,4 +51,5 @@ def catalog_touch() -> None:
         except ValueError:
             cache.add(_KEY, 1, None)
 
-    transaction.on_commit(bump)
+    # Robust: the change is committed already; a failed bump is logged, never the buyer's error.
+    transaction.on_commit(bump, robust=True)
