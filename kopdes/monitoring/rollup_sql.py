@@ -1,12 +1,14 @@
 # ruff: noqa: S608  (every name in these statements is ours: tables from the models, fixed measures)
 """The rollups as set-based SQL: the same statements on PostgreSQL and SQLite.
 
-Millions of rows never pass through Python. The rebuild fills a temporary table of facts
-(region, month, measure, value) with one aggregate `INSERT … SELECT` per kind of fact, adds them
-up level by level (village → district → regency → province → nation) into a second temporary
-table, and applies the difference to the rollup tables with three statements (delete what is
-gone, update what changed, insert what is new). The fold adds the pending deltas into every level
-with one `INSERT … SELECT … ON CONFLICT DO UPDATE` per level.
+Millions of rows never pass through Python. The rebuild reads each table of facts once per kind
+(`INSERT … SELECT … GROUP BY`, several measures from one read), writing the district-month rows
+into a temporary months table and the villages' states into another; each level above the
+district is grouped from the one below (village → district → regency → province → nation); then
+the difference is applied to the rollup tables (delete what is gone, update what changed, insert
+what is new: nothing at all when the subscribers kept them right). The fold adds the pending
+deltas up by district once, then into every level with one `INSERT … SELECT … ON CONFLICT DO
+UPDATE` each.
 
 Region codes have a fixed width per level (Kemendagri): "53", "53.07", "53.07.01",
 "53.07.01.2001", so a region's ancestor at a level is a prefix of its code of that length.
