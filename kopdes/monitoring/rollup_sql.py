@@ -495,14 +495,16 @@ def fold_deltas(last_id: int, month_table: str, state_table: str, delta_table: s
     _analyze(PENDING)
     written = 0
 
-    def upsert(table: str, keys: str, select: str, source: str, where: str) -> int:
+    def upsert(
+        table: str, keys: str, select: str, source: str, where: str, params: list | None = None
+    ) -> int:
         n = keys.count(",") + 1
         groups = ", ".join(str(i) for i in range(1, n + 1))
         return execute(
             f"INSERT INTO {table} ({keys}, value) SELECT {select}, SUM(value) FROM {source} WHERE {where} "
             f"GROUP BY {groups} HAVING SUM(value) <> 0 ORDER BY {groups} "
             f"ON CONFLICT ({keys}) DO UPDATE SET value = {table}.value + excluded.value",
-            [last_id] if "%s" in source else [],
+            params or [],
         )
 
     for level in MONTH_LEVELS:
@@ -522,6 +524,7 @@ def fold_deltas(last_id: int, month_table: str, state_table: str, delta_table: s
         "region_code, measure",
         f"(SELECT region_code, measure, delta AS value FROM {delta_table} WHERE id <= %s) d",
         f"length(region_code) = {VILLAGE} AND {states}",
+        [last_id],
     )
     for level in STATE_LEVELS[1:]:
         code = prefix("region_code", level)

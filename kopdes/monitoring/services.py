@@ -1,9 +1,10 @@
-"""The only writers of the coverage rollups (`RegionStat`).
+"""The only writers of the rollups (`RegionStat`, `MonthStat`).
 
 `region_stats_add` applies a change of a cooperative's measures to its village and every region
 above it, inside the transaction of the service that changed the facts (see `subscribers.py`).
-`rollups_rebuild` recomputes the whole table from the cooperative tables with a few aggregate
-queries; `manage.py rebuild_rollups` runs it.
+`rollups_fold` adds the pending `RollupDelta` rows into both tables. `rollups_rebuild`
+recomputes both from the facts, set-based in the database (`rollup_sql.py`), writing only what
+differs; `manage.py rebuild_rollups` and `fold_rollups` run them.
 """
 
 from __future__ import annotations
