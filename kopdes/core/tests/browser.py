@@ -9,12 +9,19 @@ shared.browser, shared.route_guard, shared.phone_page`) and marks its tests `@py
   recorded and aborted, so a test can assert that no asset comes from outside the server.
 - `phone_page`: a fresh context sized like a common Indonesian Android phone (360x740, touch,
   mobile viewport, Indonesian locale), behind the route guard.
+
+On SQLite the test database lives in memory, and Django's live server shares that one connection
+with every request thread. A page that sends two requests at once (the region picker and the
+postal code on the same change) would then interleave two requests' statements and transactions
+on one connection, a race production never has (each worker has its own connection). The live
+server therefore answers one request at a time when it shares a connection (`_serialise_live_server`).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +40,39 @@ LAUNCH_ARGS = [
 ]
 PHONE_VIEWPORT = {"width": 360, "height": 740}
 TIMEOUT_MS = 15_000
+
+
+class _OneRequestAtATime:
+    """A WSGI application that lets one request at a time through, body included."""
+
+    def __init__(self, application) -> None:
+        self.application = application
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            response = self.application(environ, start_response)
+            try:
+                return [b"".join(response)]
+            finally:
+                if hasattr(response, "close"):
+                    response.close()
+
+
+def _serialise_live_server() -> None:
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class SerialisedWSGIServer(ThreadedWSGIServer):
+        def set_app(self, application):
+            if self.connections_override:
+                application = _OneRequestAtATime(application)
+            super().set_app(application)
+
+    LiveServerThread.server_class = SerialisedWSGIServer
+
+
+_serialise_live_server()
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +113,7 @@ class RouteGuard:
     requested: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    server_errors: list[str] = field(default_factory=list)
 
     def allows(self, url: str) -> bool:
         return _origin(url) == self.origin
@@ -88,6 +129,10 @@ class RouteGuard:
     def on_request(self, request) -> None:
         self.requested.append(request.url)
 
+    def on_response(self, response) -> None:
+        if response.status >= 500:
+            self.server_errors.append(f"{response.status} {response.url}")
+
     def outside(self) -> list[str]:
         """Every URL the browser asked for that is not on the live server (http(s) only)."""
         seen = [u for u in self.requested if urlsplit(u).scheme in ("http", "https", "ws", "wss")]
@@ -96,6 +141,7 @@ class RouteGuard:
     def assert_only_live_server(self) -> None:
         assert self.outside() == [], f"requests outside the live server: {self.outside()}"
         assert self.page_errors == [], f"JavaScript errors: {self.page_errors}"
+        assert self.server_errors == [], f"server errors: {self.server_errors}"
 
 
 @pytest.fixture
@@ -118,12 +164,14 @@ def phone_page(browser, live_server, route_guard):
     context.set_default_timeout(TIMEOUT_MS)
     context.route("**/*", route_guard.handle)
     context.on("request", route_guard.on_request)
+    context.on("response", route_guard.on_response)
     page = context.new_page()
     page.on("pageerror", lambda error: route_guard.page_errors.append(str(error)))
     yield page
     context.close()
     # A safety net: every test using a phone page stays on the live server, asserted or not.
     assert route_guard.outside() == [], f"requests outside the live server: {route_guard.outside()}"
+    assert route_guard.server_errors == [], f"server errors: {route_guard.server_errors}"
 
 
 # --- Helpers ------------------------------------------------------------------------------------

@@ -98,21 +98,18 @@ def test_local_delivery_on_a_phone_fills_the_postal_code_from_the_picked_village
         # Wait for the option itself, not for a request: the browser may answer a level it has
         # already loaded in an earlier test from its cache, without a network response.
         page.locator(f"#id_address__{level} option[value='{code}']").wait_for(state="attached")
-        # Then for htmx to have settled the picker it swapped in: a choice made in the moment
-        # between the swap and the settling (a fast machine, never a person) starts no request.
-        page.evaluate(
+        # Then for htmx to have swapped in and processed the picker that answers this choice: the
+        # next choice, made before htmx has processed the new selects (a fast machine, never a
+        # person), would start no request. The old picker is marked; htmx takes `htmx-added` off
+        # the new one in the same step in which it processes it.
+        page.evaluate("() => { document.getElementById('picker-address').__answered = true; }")
+        page.locator(f"#id_address__{level}").select_option(code)
+        page.wait_for_function(
             """() => {
-                window.__addressSettled = false;
-                document.body.addEventListener('htmx:afterSettle', function settled(event) {
-                    if (event.detail.elt && event.detail.elt.id === 'picker-address') {
-                        window.__addressSettled = true;
-                        document.body.removeEventListener('htmx:afterSettle', settled);
-                    }
-                });
+                const picker = document.getElementById('picker-address');
+                return picker && !picker.__answered && !picker.classList.contains('htmx-added');
             }"""
         )
-        page.locator(f"#id_address__{level}").select_option(code)
-        page.wait_for_function("() => window.__addressSettled === true")
     page.wait_for_function(
         "(postal) => document.getElementById('id_postal_code').value === postal", arg=village.postal_code
     )
