@@ -2,7 +2,7 @@
 API and the benchmarks alike.
 
 At a million listings a query never ranks or counts everything: a search takes at most
-MAX_RESULTS matches from the full-text index (the name matches first when there are more), ranks
+MAX_RESULTS matches from the full-text index (the name matches first), ranks
 those, and shows "1.000+"; browsing counts up to MAX_RESULTS the same way and pages with a capped
 offset over the indexed sort columns.
 """
@@ -29,7 +29,6 @@ from .search import fts_join_first, match_filter, query_terms, suggest_terms
 PER_PAGE = 24
 MAX_PER_PAGE = 60
 MAX_RESULTS = 1000  # matches ranked, listings counted, at most ("1.000+")
-NAME_CANDIDATES = 240  # listings with every word in the name, added to those when there are more
 FEATURED_FIRST = 200  # featured listings put first when browsing without a query, at most
 MAX_PRICE = 1_000_000_000
 QUERY_MAX_LENGTH = 200
@@ -382,40 +381,48 @@ def _relevance_sql(connection, terms: list[str], months: _Months) -> tuple[str, 
 
 
 def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tuple[list[int], int, bool]:
-    """One query: at most MAX_RESULTS matches from the index, with those having every word in the
-    name added (so that they are ranked even when the matches are many), ranked, one page cut."""
+    """At most MAX_RESULTS matches from the index, ranked, one page cut, in one query.
+
+    The listings with every word in the name come first: when they alone reach MAX_RESULTS they
+    are the candidates (every one of them ranks above a match in the text only, and the count is
+    "1.000+" either way), and the larger full-text match is never computed. Otherwise the matches
+    anywhere are added to them, up to MAX_RESULTS, so that the name matches are ranked even when
+    the text matches are many.
+    """
     from django.db import connections
 
     connection = connections[base.db]
-    every = match_filter(base, terms).order_by().values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
-    named = (
-        match_filter(base, terms, name_only=True).order_by().values_list(*_SEARCH_FIELDS)[:NAME_CANDIDATES]
-    )
-    every_sql, every_params = every.query.sql_with_params()
+    named = match_filter(base, terms, name_only=True).order_by().values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
     named_sql, named_params = named.query.sql_with_params()
-    every_sql, named_sql = (
-        fts_join_first(every_sql, connection.vendor),
-        fts_join_first(named_sql, connection.vendor),
-    )
+    named_sql = fts_join_first(named_sql, connection.vendor)
     order_params: list = []
     if query.sort in _SEARCH_ORDER:
         order = _SEARCH_ORDER[query.sort]
     else:
         order, order_params = _relevance_sql(connection, terms, months)
-    candidates = f"SELECT * FROM ({named_sql}) n UNION SELECT * FROM ({every_sql}) e"  # noqa: S608  (compiled querysets)
     start = min((query.page - 1) * query.per_page, MAX_RESULTS)
     size = max(0, min(query.per_page, MAX_RESULTS - start))
-    sql = f"SELECT c.id, count(*) OVER () FROM ({candidates}) c ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608  (SQL built from constants; values are parameters)
-    params = [*named_params, *every_params, *order_params, size, start]
+
+    every = match_filter(base, terms).order_by().values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
+    every_sql, every_params = every.query.sql_with_params()
+    every_sql = fts_join_first(every_sql, connection.vendor)
+    # The text matches are a gated branch: both databases skip it when the names fill the cap.
+    candidates = (
+        f"WITH n AS MATERIALIZED ({named_sql}), c AS (SELECT * FROM n UNION"  # noqa: S608  (compiled querysets)
+        f" SELECT * FROM ({every_sql}) e WHERE (SELECT count(*) FROM n) < %s)"
+    )
+    params = [*named_params, *every_params, MAX_RESULTS]
+    sql = f"{candidates} SELECT c.id, count(*) OVER () FROM c ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608  (SQL built from constants; values are parameters)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, *order_params, size, start])
         rows = cursor.fetchall()
         if rows or not start:
             found = rows[0][1] if rows else 0
         else:  # a page past the end: only the count
-            cursor.execute(f"SELECT count(*) FROM ({candidates}) c", [*named_params, *every_params])  # noqa: S608
+            cursor.execute(f"{candidates} SELECT count(*) FROM c", params)  # noqa: S608
             found = cursor.fetchone()[0]
-    return [row[0] for row in rows], min(found, MAX_RESULTS), found >= MAX_RESULTS
+    ids = [row[0] for row in rows]
+    return ids, min(found, MAX_RESULTS), found >= MAX_RESULTS
 
 
 _BROWSE_ORDER: dict[str, tuple[str, str]] = {

@@ -206,7 +206,6 @@ def test_candidates_are_capped_and_name_matches_kept(regions, monkeypatch):
     from kopdes.market import selectors_catalog
 
     monkeypatch.setattr(selectors_catalog, "MAX_RESULTS", 3)
-    monkeypatch.setattr(selectors_catalog, "NAME_CANDIDATES", 2)
     body = [listing_with(f"Produk {n}", "kopi") for n in range(4)]
     named = listing_with("Kopi Istimewa", "")
     page = search("kopi")
@@ -214,6 +213,21 @@ def test_candidates_are_capped_and_name_matches_kept(regions, monkeypatch):
     assert ids(page)[0] == named.pk  # found by the name, although past the cap
     assert set(ids(page)) <= {named.pk, *(listing.pk for listing in body)}
     assert MAX_RESULTS >= 1000
+
+
+def test_when_the_name_matches_reach_the_cap_they_are_the_candidates(regions, monkeypatch):
+    from kopdes.market import selectors_catalog
+
+    monkeypatch.setattr(selectors_catalog, "MAX_RESULTS", 3)
+    text_only = [listing_with(f"Produk {n}", "kopi robusta") for n in range(3)]
+    named = [listing_with(f"Kopi Robusta {n}", "") for n in range(4)]
+    page = search("kopi robusta")
+    assert page.total_capped and page.total == 3
+    assert len(ids(page)) == 3
+    assert set(ids(page)) <= {listing.pk for listing in named}
+    assert not set(ids(page)) & {listing.pk for listing in text_only}
+    # A word found in the name of too few: the text matches fill the candidates up.
+    assert set(ids(search("produk kopi"))) <= {listing.pk for listing in text_only}
 
 
 # --- Suggestions ----------------------------------------------------------------------------------
