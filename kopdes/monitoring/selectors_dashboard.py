@@ -2,12 +2,12 @@
 products against target and the regions that lag — from the rollups only.
 
 A dashboard reads a bounded number of rollup rows, whatever the size of the country:
-- the region, its ancestors and its children (one query; the nation: the provinces);
+- the region, its ancestors and its children, with their provinces' featured-product targets
+  (one query; the nation: the provinces);
 - `RegionStat` of the region and its children for the measures shown (one query);
 - `MonthStat` of the region for the twelve months shown and every month after (a state at the
   end of a past month is today's value minus the later months' changes), and of its children
-  for the chosen month only (one query);
-- the featured-product targets (one query, province and above; a regency's own target).
+  for the chosen month only (one query).
 A district adds its villages' cooperatives (one query). A village has no `MonthStat` rows: its
 sales are read from its one cooperative's own orders (four small aggregate queries, bounded
 by one cooperative), and only for those who may see that cooperative's books (see policies.py).
@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 from lokal import format_rupiah
 
@@ -291,70 +293,131 @@ class Dashboard:
 # --- Reading ---------------------------------------------------------------------------------
 
 
-def _regions(normal: str) -> tuple[Region | None, list[Region], list[Region]]:
-    """The region, its ancestors and its children, in one query (the nation: its provinces)."""
-    if not normal:
-        return None, [], list(Region.objects.filter(level=1).only(*_REGION_FIELDS).order_by("code"))
-    found = list(
-        Region.objects.filter(Q(code__in=codes_up(normal)[1:]) | Q(parent_id=normal))
-        .only(*_REGION_FIELDS)
-        .order_by("code")
+# Plain SQL for the few reads every dashboard makes: the ORM spent more time building these
+# four statements than the database took to answer them (half of a regency's dashboard).
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _marks(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _date(value) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
+
+
+@lru_cache(maxsize=1)
+def _region_sql() -> tuple[str, tuple[str, ...]]:
+    """The statement and the region fields it reads, in the model's order (`Model.from_db`)."""
+    from kopdes.products.models import ProvinceTarget
+
+    fields = [f for f in Region._meta.concrete_fields if f.attname in _REGION_FIELDS]
+    columns = ", ".join(f"r.{f.column}" for f in fields)
+    sql = (
+        f"SELECT {columns}, t.per_regency_per_month FROM {Region._meta.db_table} r"  # noqa: S608  (model metadata)
+        f" LEFT JOIN {ProvinceTarget._meta.db_table} t ON t.province_id = substr(r.code, 1, 2) WHERE "
     )
+    return sql, tuple(f.attname for f in fields)
+
+
+def _regions(normal: str) -> tuple[Region | None, list[Region], list[Region], dict[str, int]]:
+    """The region, its ancestors and its children, and the featured-product target per regency
+    per month of each of their provinces, in one query (the nation: the provinces)."""
+    from kopdes.products.selectors_licences import DEFAULT_TARGET
+
+    if normal:
+        up = codes_up(normal)[1:]
+        where, params = f"r.code IN ({_marks(up)}) OR r.parent_id = %s", [*up, normal]
+    else:
+        where, params = "r.level = 1", []
+    sql, names = _region_sql()
+    found: list[Region] = []
+    per_regency: dict[str, int] = {}
+    for *values, per in _fetch(f"{sql}{where} ORDER BY r.code", params):
+        row = Region.from_db("default", names, values)
+        found.append(row)
+        per_regency[row.code[:2]] = DEFAULT_TARGET if per is None else per
+    if not normal:
+        return None, [], found, per_regency
     region = next((r for r in found if r.code == normal), None)
     if region is None:
         raise NotFound(_("Unknown region code: %(code)s") % {"code": normal}, code="unknown_region")
     above = set(codes_up(normal)[1:-1])
-    return region, [r for r in found if r.code in above], [r for r in found if r.parent_id == normal]
+    return (
+        region,
+        [r for r in found if r.code in above],
+        [r for r in found if r.parent_id == normal],
+        per_regency,
+    )
 
 
 def _region_stats(codes: list[str], measures: list[str]) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {}
-    rows = RegionStat.objects.filter(region_code__in=codes, measure__in=measures).values_list(
-        "region_code", "measure", "value"
+    sql = (
+        f"SELECT region_code, measure, value FROM {RegionStat._meta.db_table}"  # noqa: S608  (constants and placeholders)
+        f" WHERE region_code IN ({_marks(codes)}) AND measure IN ({_marks(measures)})"
     )
-    for code, measure, value in rows:
+    for code, measure, value in _fetch(sql, [*codes, *measures]):
         found.setdefault(code, {})[measure] = value
     return found
+
+
+_MONTH_MEASURES = [*STATES, *FLOWS]
 
 
 def _month_stats(
     code: str, first: dt.date, month: dt.date, child_codes: list[str], child_measures: list[str]
 ) -> tuple[dict[tuple[dt.date, str], int], dict[str, dict[str, int]]]:
     """The region's months from `first` on, and its children's `month`, in one query."""
-    q = Q(region_code=code, month__gte=first, measure__in=[*STATES, *FLOWS])
+    sql = (
+        f"SELECT region_code, month, measure, value FROM {MonthStat._meta.db_table}"  # noqa: S608  (constants and placeholders)
+        f" WHERE (region_code = %s AND month >= %s AND measure IN ({_marks(_MONTH_MEASURES)}))"
+    )
+    params: list = [code, first, *_MONTH_MEASURES]
     if child_codes:
-        q |= Q(region_code__in=child_codes, month=month, measure__in=child_measures)
+        sql += (
+            f" OR (region_code IN ({_marks(child_codes)}) AND month = %s"
+            f" AND measure IN ({_marks(child_measures)}))"
+        )
+        params += [*child_codes, month, *child_measures]
     own: dict[tuple[dt.date, str], int] = {}
     children: dict[str, dict[str, int]] = {}
-    for region_code, row_month, measure, value in MonthStat.objects.filter(q).values_list(
-        "region_code", "month", "measure", "value"
-    ):
+    for region_code, row_month, measure, value in _fetch(sql, params):
         if region_code == code:
-            own[row_month, measure] = own.get((row_month, measure), 0) + value
+            key = (_date(row_month), measure)
+            own[key] = own.get(key, 0) + value
         else:
             children.setdefault(region_code, {})[measure] = value
     return own, children
 
 
-def _targets(region: Region | None, children: list[Region]) -> tuple[int | None, dict[str, int]]:
-    """Featured products due in a month: the region's total and each child's (one query).
+def _targets(
+    region: Region | None, children: list[Region], per_regency: dict[str, int]
+) -> tuple[int | None, dict[str, int]]:
+    """Featured products due in a month: the region's total and each child's.
 
     A province's target is per regency per month; a province owes it times its regencies, the
     nation the sum over its provinces. Districts and villages have no target of their own.
     """
-    from kopdes.products.models import ProvinceTarget
-    from kopdes.products.selectors_licences import DEFAULT_TARGET, target_for
-
     if region is None:
-        per = dict(ProvinceTarget.objects.values_list("province_id", "per_regency_per_month"))
-        each = {p.code: p.child_count * per.get(p.code, DEFAULT_TARGET) for p in children}
+        each = {p.code: p.child_count * per_regency[p.code] for p in children}
         return sum(each.values()), each
     if region.level > 2:
         return None, {}
-    per_regency = target_for(region.code[:2])
+    per = per_regency[region.code[:2]]
     if region.level == 1:
-        return region.child_count * per_regency, {r.code: per_regency for r in children}
-    return per_regency, {}
+        return region.child_count * per, {r.code: per for r in children}
+    return per, {}
+
+
+@lru_cache(maxsize=512)
+def _month_label(at: dt.date, language: str) -> str:
+    return date_format(at, "M Y")
 
 
 def _link_cooperative(village_code: str):
@@ -484,7 +547,7 @@ def dashboard_get(*, user, code: str = "", month: dt.date | None = None) -> Dash
     normal = check_code(code) if code else ""
     current = this_month()
     month = _check_month(month, current)
-    region, ancestors, children = _regions(normal)
+    region, ancestors, children, per_regency = _regions(normal)
     require(user, VIEW, region)
     level = region.level if region else 0
     first = add_months(month, -(MONTHS_SHOWN - 1))
@@ -498,7 +561,7 @@ def dashboard_get(*, user, code: str = "", month: dt.date | None = None) -> Dash
     child_measures = [*CHILD_FLOWS, *(["featured"] if level <= 1 else [])]
     # Villages (a district's children) keep no months: their flows are not shown.
     own, child_months = _month_stats(normal, first, month, child_codes if level <= 2 else [], child_measures)
-    total_target, child_targets = _targets(region, children)
+    total_target, child_targets = _targets(region, children, per_regency)
     villages = region.village_count if region else sum(c.village_count for c in children)
 
     now = stats.get(normal, {})
@@ -600,9 +663,11 @@ def dashboard_get(*, user, code: str = "", month: dt.date | None = None) -> Dash
         board = [BoardRow(r.name, r.featured or 0, r.target or 0, code=r.code) for r in rows]
         board_kind = "regions"
     elif level == 2:
+        language = get_language()
         assert total_target is not None  # noqa: S101  (a regency has a target)
         board = [
-            BoardRow(date_format(at, "M Y"), flow("featured", at), total_target, month=at) for at in months
+            BoardRow(_month_label(at, language), flow("featured", at), total_target, month=at)
+            for at in months
         ]
         board_kind = "months"
     else:
