@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The static files the pages link with, collected once for every bench, database and run.
+SHARED_STATIC = ROOT / "var" / "bench" / "static"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 
@@ -144,3 +146,29 @@ def raw_insert(model, fields: list[str], rows: list[tuple]) -> None:
             sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
             for start in range(0, len(full), 10_000):
                 cursor.executemany(sql, full[start : start + 10_000])
+
+
+def collect_static_once() -> str:
+    """In a child with settings: collect the static files into STATIC_ROOT unless a collection of
+    the same sources is there already (compressing them all takes tens of seconds here). Says what
+    it did."""
+    import hashlib
+    import time
+
+    from django.conf import settings
+    from django.contrib.staticfiles.finders import get_finders
+    from django.core.management import call_command
+
+    digest = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in sorted(finder.list([]), key=lambda item: item[0]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+    stamp = Path(settings.STATIC_ROOT) / "bench-sources.sha256"
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return "up to date"
+    started = time.perf_counter()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(digest.hexdigest())
+    return f"collected in {time.perf_counter() - started:.0f} s"

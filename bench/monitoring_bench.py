@@ -51,8 +51,10 @@ from _harness import (
     PG_URL,
     PYTHON,
     ROOT,
+    SHARED_STATIC,
     child_env,
     child_main,
+    collect_static_once,
     env_flag,
     is_child,
     pg_admin,
@@ -940,29 +942,7 @@ def measure(label: str, scale: str) -> int:
 
 
 def collect_static() -> int:
-    """The static files the pages link with (the manifest), collected into STATIC_ROOT, shared by
-    the databases and kept between runs: only again when a source file changed (compressing them
-    all takes minutes here)."""
-    import hashlib
-
-    from django.conf import settings
-    from django.contrib.staticfiles.finders import get_finders
-    from django.core.management import call_command
-
-    digest = hashlib.sha256()
-    for finder in get_finders():
-        for path, storage in sorted(finder.list([]), key=lambda item: item[0]):
-            stat = os.stat(storage.path(path))
-            digest.update(f"{path} {stat.st_size} {stat.st_mtime_ns}\n".encode())
-    stamp = Path(settings.STATIC_ROOT) / "bench-sources.sha256"
-    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
-    if manifest.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
-        log(f"  static files up to date in {settings.STATIC_ROOT}")
-        return 0
-    started = time.perf_counter()
-    call_command("collectstatic", interactive=False, verbosity=0)
-    stamp.write_text(digest.hexdigest())
-    log(f"  static files collected in {time.perf_counter() - started:.0f} s")
+    log(f"  static files {collect_static_once()} in {os.environ['STATIC_ROOT']}")
     return 0
 
 
@@ -1104,7 +1084,7 @@ def main() -> int:
         )
         targets.append(("postgresql", keep / f"monbench-{scale}-pg" if reuse else temp / "pg", name))
 
-    static = keep / "static"  # collected once, for every database and run (see collect_static)
+    static = SHARED_STATIC  # collected once, for every bench, database and run
     worst = 0
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, temp, ignore_errors=True)
