@@ -13,11 +13,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db.models import F, Q
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kopdes.core.errors import DomainError, NotFound
 from kopdes.core.policies import require
@@ -466,10 +469,22 @@ def _browse(base, query: CatalogQuery, months: _Months) -> tuple[list[Listing], 
     return items, total, capped
 
 
+@lru_cache(maxsize=8)
+def _product_url_prefix(script_prefix: str) -> str:
+    """The product page's address less the slug: reversed once, not for each of a page's cards."""
+    marker = "x-slug-x"
+    return reverse("products:public", args=[marker]).split(marker)[0]
+
+
 def _decorate(items: list[Listing], months: _Months) -> list[Listing]:
     names = catalog_regions()["names"]
+    url_prefix = _product_url_prefix(get_script_prefix())
     for listing in items:
         shown = {
+            "url": f"{url_prefix}{listing.slug}/",
+            "stars_text": "★" * listing.stars,
+            "stars_label": ngettext("%(counter)s star", "%(counter)s stars", listing.stars)
+            % {"counter": listing.stars},
             "photo_url": default_storage.url(listing.photo) if listing.photo else "",
             "region_name": names.get(listing.regency_code, ""),
             "province_name": names.get(listing.province_code, ""),

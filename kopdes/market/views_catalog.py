@@ -66,11 +66,14 @@ def _context(request: HttpRequest, query: selectors.CatalogQuery, page, errors: 
     from kopdes.products.choices import Category, Line
 
     regions = selectors.catalog_regions()
+    source = request.GET if errors else query.params()
     context = {
         "query": query,
         "page": page,
         "errors": errors,
-        "values": request.GET if errors else query.params(),
+        # Every filter's value, "" when not given: a missing key would cost the template an
+        # exception and a dir() at each of the ~80 options that compare with it.
+        "values": {name: source.get(name, "") for name in selectors.FILTER_NAMES},
         "categories": Category.choices,
         "lines": Line.choices,
         "sorts": SortOrder.choices,
