@@ -26,6 +26,10 @@ Exits 1 when a limit fails, 2 when a step could not run. See bench/README.md for
     .venv/bin/python bench/market_bench.py                       # 1,000,000 listings, both databases
     BENCH_MARKET_SIZE=50000 .venv/bin/python bench/market_bench.py
     BENCH_REUSE=1 ...   # keep the generated databases and use them again next time
+
+PostgreSQL runs as the README deploys it, with Redis (BENCH_REDIS_URL, database 14 by default,
+emptied first) for the cache and the task queue; SQLite as `make run` does, with a local-memory
+cache and tasks in the database. BENCH_REDIS_URL= (empty) runs PostgreSQL without Redis too.
 """
 
 from __future__ import annotations
@@ -1544,16 +1548,35 @@ def run_child(label: str, step: str) -> int:
 import run as _run  # noqa: E402  bench/run.py: process groups, wrk's report, /proc readings
 
 
+def _redis_for_postgresql() -> str:
+    """The Redis the PostgreSQL runs use (emptied), or "" when there is none to use."""
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14").strip()
+    if not url:
+        return ""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        client.flushdb()
+    except Exception as exc:
+        log(f"no Redis at {url} ({exc}): PostgreSQL runs with a local-memory cache")
+        return ""
+    return url
+
+
 @dataclass
 class Target:
     label: str  # "sqlite" or "postgresql"
     var: Path
     url: str = ""  # DATABASE_URL; empty for SQLite
+    redis: str = ""  # REDIS_URL; empty: local-memory cache, tasks in the database
     prepared: dict | None = None
     measured: dict | None = None
 
     def env(self, **extra: str) -> dict[str, str]:
         more = {"DATABASE_URL": self.url} if self.url else {}
+        if self.redis:
+            more |= {"REDIS_URL": self.redis, "CACHE_PREFIX": f"marketbench{os.getpid()}"}
         return child_env(KOPDES_VAR_DIR=str(self.var), STATIC_ROOT=str(SHARED_STATIC), **more, **extra)
 
     @property
@@ -2189,18 +2212,14 @@ def _card_states(base: str, listing_id: int, requests: int) -> list[str]:
         return list(pool.map(one, range(requests)))
 
 
-def bench_flash(target: Target) -> None:
+def bench_fresh(target: Target) -> None:
+    """A stock change shows at once on the cached catalog: every worker caches the page with the
+    last unit on sale, one worker sells it, every answer must then show it sold out."""
     db = target.label
-    data = target.measured or {}
-    flash, flow, spread = data["flash"], data["flash_flow"], data["spread"]
-    threads = _env_int("BENCH_FLASH_THREADS", 1, 1, 32)
-    workers = _env_int("BENCH_FLASH_WORKERS", WORKERS, 1, 64)
-    kind = "sync" if threads == 1 else f"gthread x {threads} threads"
-    config = f"gunicorn {workers} {kind} workers, {BUYERS} buyers"
-    with serving(target, workers=workers, threads=threads) as (base, _proc):
-        # A stock change shows at once on the cached catalog: every worker caches the page with the
-        # last unit on sale, one worker sells it, every answer must then show it sold out.
-        fresh = data["fresh"]
+    fresh = (target.measured or {})["fresh"]
+    workers = WORKERS
+    caches = "sharing Redis" if target.redis else "each with its own cache"
+    with serving(target, workers=workers) as (base, _proc):
         before = _card_states(base, fresh["listing"], 3 * workers)
         (token, _target), *_ = _prepare_carts(base, [fresh])
         status, code, _ms = _checkout(base, token, fresh)
@@ -2214,12 +2233,23 @@ def bench_flash(target: Target) -> None:
             status == 201
             and before.count("on sale") == len(before)
             and shown.count("sold out") == len(shown),
-            f"anonymous GET /pasar/?sort=newest over {workers} workers, each with its own cache; before "
+            f"anonymous GET /pasar/?sort=newest over {workers} workers, {caches}; before "
             f"the checkout (answered {status} {code}): "
             + ", ".join(f"{before.count(x)} {x}" for x in sorted(set(before)))
             + "; after: "
             + ", ".join(f"{shown.count(x)} {x}" for x in sorted(set(shown))),
         )
+
+
+def bench_flash(target: Target) -> None:
+    db = target.label
+    data = target.measured or {}
+    flash, flow, spread = data["flash"], data["flash_flow"], data["spread"]
+    threads = _env_int("BENCH_FLASH_THREADS", 1, 1, 32)
+    workers = _env_int("BENCH_FLASH_WORKERS", WORKERS, 1, 64)
+    kind = "sync" if threads == 1 else f"gthread x {threads} threads"
+    config = f"gunicorn {workers} {kind} workers, {BUYERS} buyers"
+    with serving(target, workers=workers, threads=threads) as (base, _proc):
         carts = _prepare_carts(base, [flash] * (FLASH_UNITS + FLASH_UNITS // 4 + BUYERS // 2))
         result = burst(base, carts)
         after = sold(target, flash["listing"])
@@ -2299,8 +2329,8 @@ def report(seconds: float) -> str:
         f"- {SIZE:,} listings; {seconds / 60:.1f} min in all; machine: {_run.machine()}; commit {head}",
         f"- pages: wrk {THREADS} threads, {CONNECTIONS} connections, {DURATION} s per page in {ROUNDS} "
         f"rounds after {WARMUP} s warm-up, gunicorn {WORKERS} sync workers (config/gunicorn.conf.py), "
-        "DEBUG=0, "
-        "local-memory cache, no task worker",
+        "DEBUG=0, no task worker; SQLite with a local-memory cache, PostgreSQL with "
+        + (f"Redis ({REDIS_USED}) as cache and task queue" if REDIS_USED else "a local-memory cache"),
         f"- load average at the start: {STARTING_LOAD}",
         f"- overall: **{'FAIL' if failed or PROBLEMS else 'PASS'}** ({len(FIGURES) - len(failed)} of "
         f"{len(FIGURES)} figures pass)",
@@ -2317,6 +2347,7 @@ def report(seconds: float) -> str:
 
 
 STARTING_LOAD = "?"
+REDIS_USED = ""  # the Redis the PostgreSQL runs use, if any
 ROUNDS = _env_int("BENCH_ROUNDS", 2, 1, 10)
 
 
@@ -2325,7 +2356,7 @@ def _terminate(signum, _frame) -> None:
 
 
 def main() -> int:
-    global STARTING_LOAD
+    global STARTING_LOAD, REDIS_USED
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     if not PYTHON.exists():
@@ -2344,9 +2375,12 @@ def main() -> int:
     targets = [Target("sqlite", base / "sqlite")]
     pg_name = f"kopdes_marketbench_keep_{SIZE}" if REUSE else f"kopdes_marketbench_{os.getpid()}"
     if not env_flag("BENCH_SKIP_PG"):
-        targets.append(Target("postgresql", base / "postgresql", f"{PG_URL}/{pg_name}"))
+        targets.append(
+            Target("postgresql", base / "postgresql", f"{PG_URL}/{pg_name}", redis=_redis_for_postgresql())
+        )
     if env_flag("BENCH_SKIP_SQLITE"):
         targets = [t for t in targets if t.label != "sqlite"]
+    REDIS_USED = next((t.redis for t in targets if t.redis), "")
     log(
         f"{SIZE:,} listings on {', '.join(t.label for t in targets)}; working in {base}"
         + (" (kept for BENCH_REUSE)" if REUSE else "")
@@ -2383,6 +2417,11 @@ def main() -> int:
             except Exception as exc:
                 traceback.print_exc()
                 problem(target.label, "2 pages", exc)
+            try:
+                bench_fresh(target)
+            except Exception as exc:
+                traceback.print_exc()
+                problem(target.label, "5 fresh", exc)
             if target.url or env_flag("BENCH_FLASH_SQLITE"):
                 try:
                     bench_flash(target)
