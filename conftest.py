@@ -7,7 +7,7 @@ service as `manage.py load_regions`), so every test works on real Kemendagri cod
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from kopdes.core.sqlite import audit_purge_allowed
 
@@ -42,6 +42,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
+    caches["pages"].clear()
     yield
 
 

@@ -1,7 +1,8 @@
 """Whole-page cache for visitors who are not logged in.
 
 A public page (home, region browse) is the same for every anonymous visitor in a language, so
-its HTML is kept in the cache and served without rendering; logged-in users, htmx requests,
+its HTML is kept in the process's page cache (`caches["pages"]`, local memory: the key holds
+the versions the page depends on) and served without rendering; logged-in users, htmx requests,
 query strings and anything that sets a cookie always get a fresh render. The policy layer is
 still asked on every request, hit or miss. See docs/adr/0008-fast-public-pages.md.
 """
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
@@ -40,7 +41,7 @@ def cache_for_visitors(*, action: str, key: Callable[..., str], timeout: int = 3
                 return view(request, *args, **kwargs)
             require(request.user, action)
             cache_key = f"page:{get_language()}:{key(*args, **kwargs)}"
-            hit = cache.get(cache_key)
+            hit = caches["pages"].get(cache_key)
             if hit is not None:
                 content, content_type = hit
                 response = HttpResponse(content, content_type=content_type)
@@ -48,7 +49,7 @@ def cache_for_visitors(*, action: str, key: Callable[..., str], timeout: int = 3
                 return response
             response = view(request, *args, **kwargs)
             if response.status_code == 200 and not response.cookies and not response.streaming:
-                cache.set(cache_key, (response.content, response["Content-Type"]), timeout)
+                caches["pages"].set(cache_key, (response.content, response["Content-Type"]), timeout)
             return response
 
         return wrapped

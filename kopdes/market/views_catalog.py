@@ -1,6 +1,6 @@
 """The public catalog page /pasar/: filters, search and sort over sellable listings.
 
-Anonymous visitors get the page from the cache, keyed on the catalog's generation (every price,
+Anonymous visitors get the page from the process's page cache, keyed on the catalog's generation (every price,
 stock or listing change moves it on, so a change shows at once), the month of the featured
 products and the normalised query. The page carries add-to-cart forms, so the cached HTML holds
 a placeholder where each visitor's CSRF token goes; the token is put in on every answer. The
@@ -13,7 +13,7 @@ import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -103,11 +103,11 @@ def catalog(request: HttpRequest) -> HttpResponse:
     cacheable = _cacheable(request)
     key = _cache_key(query) if cacheable else ""
     if cacheable:
-        hit = cache.get(key)
+        hit = caches["pages"].get(key)
         if hit is not None:
             return _with_token(request, HttpResponse(hit, content_type="text/html; charset=utf-8"))
     page = selectors.catalog_search(user=request.user, query=query)
     response = render(request, "market/catalog/catalog.html", _context(request, query, page, {}))
     if cacheable and not response.cookies:
-        cache.set(key, response.content, CACHE_SECONDS)
+        caches["pages"].set(key, response.content, CACHE_SECONDS)
     return _with_token(request, response)

@@ -1036,3 +1036,29 @@ def test_a_running_import_that_still_reports_progress_is_left_alone(ketua, coop)
 
     assert imports.imports_reap_stalled() == 0
     assert imports.import_get(user=ketua, pk=job.pk).status == ImportStatus.RUNNING
+
+
+def _next_ids_from(model, start: int) -> None:
+    """The next row of `model` gets an id of `start` + 1 or more (ids of four digits and more)."""
+    from django.db import connection
+
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, start])
+        else:
+            cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, start])
+
+
+def test_links_carry_ids_of_four_digits_and_more_without_a_thousands_separator(client, regions):
+    from kopdes.cooperatives.models import Cooperative
+
+    _next_ids_from(Cooperative, 12_344)
+    coop = services.cooperative_create(actor=None, village=village(JAHAB))
+    assert coop.pk >= 12_345
+    client.force_login(person(Role.KETUA, region=JAHAB, org=coop.organization))
+
+    html = client.get(reverse("cooperatives:import_start")).content.decode()
+
+    assert f'?cooperative={coop.pk}"' in html
