@@ -1,0 +1,26 @@
+"""The Redis cache backend keeps one client per connection pool (see kopdes/core/redis_cache.py)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from kopdes.core.redis_cache import RedisCache
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs REDIS_URL (the PostgreSQL + Redis run)")
+
+
+def test_the_client_is_made_once_and_the_cache_still_works():
+    backend = RedisCache(REDIS_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    client = backend._cache.get_client()
+
+    assert backend._cache.get_client() is client
+    assert backend._cache.get_client(write=True) is client  # one server: reads and writes alike
+    backend.set("k", {"n": 1}, 30)
+    assert backend.add("n", 1, 30) and backend.incr("n") == 2
+    assert backend.get("k") == {"n": 1} and backend.get_many(["k", "n"]) == {"k": {"n": 1}, "n": 2}
+    backend.delete_many(["k", "n"])
+    assert backend.get("k") is None
