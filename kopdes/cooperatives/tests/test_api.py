@@ -33,7 +33,7 @@ SEAT = "64.02.06.1001"
 NEIGHBOUR = "64.02.06.1002"
 FREE = "64.02.06.1003"
 NIKS = [f"640206410190{n:04d}" for n in range(1, 30)]
-SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
+SIXTEEN_DIGITS = re.compile(r"(?<![0-9a-f])\d{16}(?![0-9a-f])")  # a NIK, not a part of a hex token
 
 
 def _tlv(tag: str, value: str) -> str:
