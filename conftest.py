@@ -7,9 +7,10 @@ service as `manage.py load_regions`), so every test works on real Kemendagri cod
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import cache
 
 from kopdes.core.sqlite import audit_purge_allowed
+from kopdes.core.visitor_cache import page_cache
 
 # The browser fixtures (one Chromium per session, phone-sized pages) are shared by every
 # browser test; declared here once so that pytest starts a single Playwright.
@@ -42,7 +43,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
-    caches["pages"].clear()
+    page_cache().clear()
     yield
 
 

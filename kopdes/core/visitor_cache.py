@@ -21,6 +21,11 @@ from django.utils.translation import get_language
 from .policies import require
 
 
+def page_cache():
+    """Where whole pages for visitors are kept: each process's own memory (settings.CACHES)."""
+    return caches["pages"]
+
+
 def _cacheable(request: HttpRequest) -> bool:
     return (
         request.method == "GET"
@@ -41,7 +46,7 @@ def cache_for_visitors(*, action: str, key: Callable[..., str], timeout: int = 3
                 return view(request, *args, **kwargs)
             require(request.user, action)
             cache_key = f"page:{get_language()}:{key(*args, **kwargs)}"
-            hit = caches["pages"].get(cache_key)
+            hit = page_cache().get(cache_key)
             if hit is not None:
                 content, content_type = hit
                 response = HttpResponse(content, content_type=content_type)
@@ -49,7 +54,7 @@ def cache_for_visitors(*, action: str, key: Callable[..., str], timeout: int = 3
                 return response
             response = view(request, *args, **kwargs)
             if response.status_code == 200 and not response.cookies and not response.streaming:
-                caches["pages"].set(cache_key, (response.content, response["Content-Type"]), timeout)
+                page_cache().set(cache_key, (response.content, response["Content-Type"]), timeout)
             return response
 
         return wrapped

@@ -13,7 +13,6 @@ import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from kopdes.core.errors import DomainError
 from kopdes.core.policies import require
+from kopdes.core.visitor_cache import page_cache
 
 from . import selectors_catalog as selectors
 from .catalog_cache import catalog_generation
@@ -103,11 +103,11 @@ def catalog(request: HttpRequest) -> HttpResponse:
     cacheable = _cacheable(request)
     key = _cache_key(query) if cacheable else ""
     if cacheable:
-        hit = caches["pages"].get(key)
+        hit = page_cache().get(key)
         if hit is not None:
             return _with_token(request, HttpResponse(hit, content_type="text/html; charset=utf-8"))
     page = selectors.catalog_search(user=request.user, query=query)
     response = render(request, "market/catalog/catalog.html", _context(request, query, page, {}))
     if cacheable and not response.cookies:
-        caches["pages"].set(key, response.content, CACHE_SECONDS)
+        page_cache().set(key, response.content, CACHE_SECONDS)
     return _with_token(request, response)

@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import segno
-from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
@@ -18,6 +17,7 @@ from kopdes.accounts.tests.factories import person
 from kopdes.cooperatives import media, services
 from kopdes.cooperatives.choices import Position, Stage, UnitKind, UnitStatus
 from kopdes.core.tests.browser import horizontal_overflow, load_measured, screenshot
+from kopdes.core.visitor_cache import page_cache
 from kopdes.market.tests.factories import generation_queries
 from kopdes.regions.models import Region
 
@@ -221,7 +221,7 @@ def test_a_change_reaches_visitors_when_the_cached_page_expires(client, coop, ad
     services.cooperative_update(actor=admin, cooperative=coop, description="Profil baru")
 
     cached = client.get(coop.get_public_url()).content.decode()
-    caches["pages"].clear()  # what the 5-minute timeout does
+    page_cache().clear()  # what the 5-minute timeout does
     fresh = client.get(coop.get_public_url()).content.decode()
 
     assert "Profil baru" not in cached and "Profil baru" in fresh
