@@ -65,3 +65,16 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The audit trail is append-only.")
+
+
+class Generation(models.Model):
+    """A named counter that moves on with every change a cache depends on (`generations.py`), for
+    servers whose cache lives in each worker's memory (no Redis): one row every worker reads, so
+    a change seen by one worker empties every worker's cached pages. With a shared cache the
+    counters live there instead."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.PositiveBigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.name} generation {self.value}"

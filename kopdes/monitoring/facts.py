@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
+
+from kopdes.core.generations import generation, generation_touch
 
 Contribution = dict[tuple[dt.date, str], int]
 
@@ -89,13 +91,18 @@ _VILLAGE_OF_COOPERATIVE: dict[int, str] = {}
 def cooperative_village(cooperative_id: int) -> str:
     """A cooperative's seat village (never changes once registered; cached in the process)."""
     if cooperative_id not in _VILLAGE_OF_COOPERATIVE:
-        from kopdes.cooperatives.models import Cooperative
+        cooperative_villages_load([cooperative_id])
+    return _VILLAGE_OF_COOPERATIVE.get(cooperative_id, "")
 
-        village = Cooperative.objects.filter(pk=cooperative_id).values_list("village_id", flat=True).first()
-        if village is None:
-            return ""
-        _VILLAGE_OF_COOPERATIVE[cooperative_id] = str(village)
-    return _VILLAGE_OF_COOPERATIVE[cooperative_id]
+
+def cooperative_villages_load(cooperative_ids: Iterable[int]) -> None:
+    """Learn the seat villages of many cooperatives in one query (before a bulk change)."""
+    from kopdes.cooperatives.models import Cooperative
+
+    wanted = {pk for pk in cooperative_ids if pk not in _VILLAGE_OF_COOPERATIVE}
+    if wanted:
+        for pk, village in Cooperative.objects.filter(pk__in=wanted).values_list("id", "village_id"):
+            _VILLAGE_OF_COOPERATIVE[pk] = str(village)
 
 
 def _order_units(order_id) -> int:
@@ -104,7 +111,8 @@ def _order_units(order_id) -> int:
     return OrderLine.objects.filter(order_id=order_id).aggregate(n=Sum("quantity"))["n"] or 0
 
 
-def order_contribution(order, now: dt.date) -> tuple[str, Contribution]:
+def order_contribution(order, now: dt.date, units: int | None = None) -> tuple[str, Contribution]:
+    """`units`: the order's units, when the caller knows them (else read from its lines)."""
     created = month_of(order.created_at)
     c: Contribution = {
         (now, f"orders:{order.status}"): 1,
@@ -116,7 +124,9 @@ def order_contribution(order, now: dt.date) -> tuple[str, Contribution]:
         paid = month_of(order.paid_at)
         c[paid, "gmv_paid"] = order.total  # type: ignore[index]
         c[paid, "orders_paid"] = 1  # type: ignore[index]
-        c[paid, "units_paid"] = _order_units(order.pk) if order.pk else 0  # type: ignore[index]
+        if units is None:
+            units = _order_units(order.pk) if order.pk else 0
+        c[paid, "units_paid"] = units  # type: ignore[index]
     return cooperative_village(order.cooperative_id), c
 
 
@@ -126,6 +136,26 @@ def display_sale_contribution(sale, now: dt.date) -> tuple[str, Contribution]:
     region = DisplayPoint.objects.filter(pk=sale.display_point_id).values_list("region_id", flat=True).first()
     month = month_of(sale.sold_at)
     return str(region or ""), {(month, "display_sales"): sale.total, (month, "display_sales_count"): 1}  # type: ignore[dict-item]
+
+
+# --- The rollups' generation -----------------------------------------------------------------
+
+ROLLUPS_GENERATION = "monitoring:rollups-generation"
+
+
+def rollups_generation() -> int:
+    """Moves on with every change of the rollups or of what dashboards read beside them (the
+    provinces' targets): the key of the dashboards kept in memory."""
+    return generation(ROLLUPS_GENERATION)
+
+
+def rollups_touch() -> None:
+    """Move the rollups' generation on once the current transaction commits."""
+    generation_touch(ROLLUPS_GENERATION)
+
+
+def _target_changed(sender, instance, raw=False, **kwargs) -> None:
+    rollups_touch()
 
 
 # --- Recording -------------------------------------------------------------------------------
@@ -143,23 +173,39 @@ def _schedule_fold() -> None:
 
 def record(region_before: str, before: Contribution, region_after: str, after: Contribution) -> None:
     """Append the difference between two contributions to the outbox (same transaction)."""
+    record_many([(region_before, before, region_after, after)])
+
+
+def record_many(changes: Iterable[tuple[str, Contribution, str, Contribution]]) -> int:
+    """`record` for many facts at once (a bulk change): one insert for all their deltas. Each
+    change is (region before, contribution before, region after, contribution after). Returns
+    the rows appended."""
     from .models import RollupDelta
 
-    deltas: Counter[tuple[str, dt.date, str]] = Counter()
-    for (month, measure), value in before.items():
-        if region_before and value:
-            deltas[region_before, month, measure] -= value
-    for (month, measure), value in after.items():
-        if region_after and value:
-            deltas[region_after, month, measure] += value
-    rows = [
-        RollupDelta(region_code=region, month=month, measure=measure, delta=delta)
-        for (region, month, measure), delta in deltas.items()
-        if delta
-    ]
+    rows: list[tuple] = []
+    for region_before, before, region_after, after in changes:
+        deltas: Counter[tuple[str, dt.date, str]] = Counter()
+        for (month, measure), value in before.items():
+            if region_before and value:
+                deltas[region_before, month, measure] -= value
+        for (month, measure), value in after.items():
+            if region_after and value:
+                deltas[region_after, month, measure] += value
+        rows.extend(
+            (region, connection.ops.adapt_datefield_value(month), measure, delta)
+            for (region, month, measure), delta in deltas.items()
+            if delta
+        )
     if rows:
-        RollupDelta.objects.bulk_create(rows)
+        # Plain rows nothing listens to: one statement, without building a model per row.
+        table = connection.ops.quote_name(RollupDelta._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} (region_code, month, measure, delta) VALUES (%s, %s, %s, %s)",  # noqa: S608
+                rows,
+            )
         transaction.on_commit(_schedule_fold)
+    return len(rows)
 
 
 Contributor = Callable[[object, dt.date], tuple[str, Contribution]]
@@ -198,6 +244,13 @@ def _deleted(sender, instance, **kwargs) -> None:
 
 
 def connect() -> None:
+    # A province's featured-product target is read beside the rollups (the target board).
+    post_save.connect(
+        _target_changed, sender="products.ProvinceTarget", dispatch_uid="monitoring.target.save"
+    )
+    post_delete.connect(
+        _target_changed, sender="products.ProvinceTarget", dispatch_uid="monitoring.target.delete"
+    )
     for label in SOURCES:
         uid = f"monitoring.facts.{label}"
         pre_save.connect(_before, sender=label, dispatch_uid=uid + ".pre")

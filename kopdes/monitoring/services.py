@@ -22,7 +22,7 @@ from kopdes.cooperatives.selectors import coverage_facts
 from kopdes.core.audit import audit_record
 
 from . import rollup_sql as sql
-from .facts import month_of, this_month
+from .facts import month_of, rollups_touch, this_month
 from .measures import codes_up
 from .models import RegionStat
 
@@ -70,6 +70,7 @@ def region_stats_add(*, region_code: str, deltas: dict[str, int]) -> None:
         RegionStat.objects.filter(region_code__in=codes, measure__in=list(deltas)).update(
             value=F("value") + increment
         )
+        rollups_touch()
 
 
 def measure_deltas(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -127,6 +128,7 @@ def _rebuild(started: float) -> RebuildResult:
     from .models import MonthStat
 
     _lock()
+    rollups_touch()  # the dashboards kept in memory are read again once this commits
     # What is pending belongs in the tables already: fold it, so what differs below is a repair.
     _fold_pending()
     coverage = _coverage_rows()
@@ -211,4 +213,6 @@ def rollups_fold() -> FoldResult:
     with transaction.atomic():
         _lock()
         count, written = _fold_pending()
+        if count:
+            rollups_touch()
     return FoldResult(count, written, time.perf_counter() - started)

@@ -12,12 +12,11 @@ from .orders import (
     Review,
     SettlementEntry,
 )
-from .search import CatalogGeneration, SearchTerm
+from .search import SearchTerm
 
 __all__ = [
     "Cart",
     "CartItem",
-    "CatalogGeneration",
     "Checkout",
     "Consignment",
     "DeliveryZone",

@@ -25,14 +25,3 @@ class SearchTerm(models.Model):
 
 
 __all__ = ["SearchTerm"]
-
-
-class CatalogGeneration(models.Model):
-    """The catalog's cache generation, for servers whose cache lives in each worker's memory (no
-    Redis): one row every worker reads, so a sale seen by one worker empties every worker's
-    cached pages. With a shared cache the generation lives there (`catalog_cache.py`)."""
-
-    value = models.PositiveBigIntegerField(default=1)
-
-    def __str__(self) -> str:
-        return f"catalog generation {self.value}"

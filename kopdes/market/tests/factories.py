@@ -87,7 +87,7 @@ def officer(cooperative: Cooperative, role: str = Role.KETUA, **fields):
 
 def generation_queries() -> int:
     """What a cached public page costs for its key: the catalog generation's row when each worker
-    has a cache of its own (no Redis), nothing with a shared cache (catalog_cache.py)."""
-    from kopdes.market.catalog_cache import _cache_is_shared
+    has a cache of its own (no Redis), nothing with a shared cache (kopdes.core.generations)."""
+    from kopdes.core.generations import cache_is_shared
 
-    return 0 if _cache_is_shared() else 1
+    return 0 if cache_is_shared() else 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from kopdes.market.catalog_cache import catalog_generation, catalog_touch
-from kopdes.market.models import CatalogGeneration
+from kopdes.core.models import Generation
+from kopdes.market.catalog_cache import NAME, catalog_generation, catalog_touch
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_without_a_shared_cache_every_worker_reads_the_generation_from_the_datab
     cache.clear()  # another worker: its memory knows nothing of the change
 
     assert catalog_generation() == before + 1
-    assert CatalogGeneration.objects.get(pk=1).value == before + 1
+    assert Generation.objects.get(name=NAME).value == before + 1
 
 
 def test_without_a_shared_cache_a_rolled_back_change_moves_nothing(
@@ -43,11 +43,11 @@ def test_with_a_shared_cache_the_generation_is_a_counter_there(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     # Redis in production; here the tests' own cache stands in for it.
-    monkeypatch.setattr("kopdes.market.catalog_cache._cache_is_shared", lambda: True)
+    monkeypatch.setattr("kopdes.core.generations.cache_is_shared", lambda: True)
     before = catalog_generation()
 
     with django_capture_on_commit_callbacks(execute=True):
         catalog_touch()
 
     assert catalog_generation() == before + 1
-    assert not CatalogGeneration.objects.exists()
+    assert not Generation.objects.exists()

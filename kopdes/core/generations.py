@@ -1,0 +1,61 @@
+"""Cache generations: a named counter that every change a cached page depends on moves on, so
+that pages cached under the old value are never served again (the catalog, the dashboards).
+
+With a shared cache (Redis) a generation is a counter there. Without one, each worker process
+has a cache of its own, and a counter in it would move on in one worker only: the generation is
+then a database row every worker reads (a primary-key lookup per cached page)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+
+
+def cache_is_shared() -> bool:
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def generation(name: str) -> int:
+    """The current value of the generation `name` (1 until it first moves); with a shared cache,
+    `name` is the counter's key there."""
+    if not cache_is_shared():
+        from .models import Generation
+
+        # Plain SQL: on a page served from the cache this is all the work, and the ORM's
+        # compiling would cost more than the lookup.
+        table = connection.ops.quote_name(Generation._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT value FROM {table} WHERE name = %s", [name])  # noqa: S608  (our table's name)
+            row = cursor.fetchone()
+        return int(row[0]) if row else 1
+    value = cache.get(name)
+    if value is None:
+        cache.add(name, 1, None)
+        value = cache.get(name) or 1
+    return int(value)
+
+
+def _bump(name: str) -> None:
+    if not cache_is_shared():
+        from .models import Generation
+
+        if not Generation.objects.filter(name=name).update(value=F("value") + 1):
+            try:
+                with transaction.atomic():
+                    Generation.objects.create(name=name, value=2)
+            except IntegrityError:  # another worker made the row first: move it on
+                Generation.objects.filter(name=name).update(value=F("value") + 1)
+        return
+    try:
+        cache.incr(name)
+    except ValueError:
+        cache.add(name, 2, None)
+
+
+def generation_touch(name: str) -> None:
+    """Move the generation `name` on once the current transaction commits (at once outside one)."""
+    # Robust: the change is committed already; a failed bump is logged, never the caller's error.
+    transaction.on_commit(lambda: _bump(name), robust=True)
