@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from kopdes.core.sqlite import audit_purge_allowed
-from kopdes.core.visitor_cache import page_cache
+from kopdes.core.visitor_cache import kept_objects, page_cache
 
 # The browser fixtures (one Chromium per session, phone-sized pages) are shared by every
 # browser test; declared here once so that pytest starts a single Playwright.
@@ -44,6 +44,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _clean_cache():
     cache.clear()
     page_cache().clear()
+    kept_objects().clear()
     yield
 
 

@@ -831,7 +831,7 @@ def measure(label: str, scale: str) -> int:
     from django.test.utils import CaptureQueriesContext
     from results import record
 
-    from kopdes.core.visitor_cache import page_cache
+    from kopdes.core.visitor_cache import kept_objects
     from kopdes.monitoring.models import MonthStat, RegionStat
     from kopdes.monitoring.selectors_dashboard import add_months, dashboard_get
     from kopdes.monitoring.services import rollups_fold, rollups_rebuild
@@ -911,7 +911,7 @@ def measure(label: str, scale: str) -> int:
         # The same read with nothing kept in memory: as after every change of the rollups.
         unkept = []
         for _ in range(runs):
-            page_cache().clear()
+            kept_objects().clear()
             started = time.perf_counter()
             dashboard_get(user=None, code=code)
             unkept.append((time.perf_counter() - started) * 1000)

@@ -26,6 +26,39 @@ def page_cache():
     return caches["pages"]
 
 
+class KeptObjects:
+    """Objects kept as they are in this process's memory, under keys that hold the versions they
+    depend on: no pickling (a dashboard with its regions and translated labels took longer to
+    unpickle than to read again). What is kept is shared by every request of the process, so it
+    is never changed after it is kept. At most `size` objects; the oldest goes first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._objects: dict[str, object] = {}
+
+    def get(self, key: str):
+        return self._objects.get(key)
+
+    def set(self, key: str, value: object) -> None:
+        while len(self._objects) >= self.size:
+            try:
+                del self._objects[next(iter(self._objects))]
+            except (KeyError, StopIteration, RuntimeError):  # another thread got there first
+                break
+        self._objects[key] = value
+
+    def clear(self) -> None:
+        self._objects.clear()
+
+
+_KEPT = KeptObjects(512)
+
+
+def kept_objects() -> KeptObjects:
+    """The process's kept objects (the dashboards): see KeptObjects."""
+    return _KEPT
+
+
 def _cacheable(request: HttpRequest) -> bool:
     return (
         request.method == "GET"

@@ -36,7 +36,7 @@ from lokal import format_rupiah
 from kopdes.cooperatives.selectors import village_cooperative_links
 from kopdes.core.errors import DomainError, NotFound
 from kopdes.core.policies import can, require
-from kopdes.core.visitor_cache import page_cache
+from kopdes.core.visitor_cache import kept_objects
 from kopdes.regions.models import Region
 
 from . import charts
@@ -47,7 +47,6 @@ from .selectors import VillageCooperative, check_code
 
 VIEW = "monitoring.dashboard.view"
 CACHED_CODE_LENGTH = 5  # the nation, a province, a regency (see dashboard_get)
-CACHE_SECONDS = 600
 COOPERATIVE_SALES = "monitoring.dashboard.cooperative_sales"
 # No month before the programme's rollups can be asked for (and no month not begun yet).
 FIRST_MONTH = dt.date(2020, 1, 1)
@@ -549,7 +548,7 @@ def dashboard_get(*, user, code: str = "", month: dt.date | None = None) -> Dash
     the end of `month` (this month when None), from the rollups: a bounded number of rows.
 
     The nation's, a province's and a regency's are the same for everyone: each worker keeps them
-    (`page_cache()`) under the rollups' generation, which every change of the rollups moves on
+    (`kept_objects()`, never changed once kept) under the rollups' generation, which every change of the rollups moves on
     (`rollups_touch`), so a kept one is never stale. A district's names its villages'
     cooperatives and a village's depends on who asks: those are read every time."""
     normal = check_code(code) if code else ""
@@ -558,12 +557,12 @@ def dashboard_get(*, user, code: str = "", month: dt.date | None = None) -> Dash
     if len(normal) > CACHED_CODE_LENGTH:
         return _dashboard_read(user, normal, month, current)
     key = f"dashboard:{rollups_generation()}:{get_language()}:{normal}:{month}:{current}"
-    kept = page_cache().get(key)
-    if kept is not None:
+    kept = kept_objects().get(key)
+    if isinstance(kept, Dashboard):
         require(user, VIEW, kept.region)
         return kept
     dashboard = _dashboard_read(user, normal, month, current)
-    page_cache().set(key, dashboard, CACHE_SECONDS)
+    kept_objects().set(key, dashboard)
     return dashboard
 
 

@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from kopdes.accounts.choices import Role
 from kopdes.accounts.tests.factories import person
-from kopdes.core.visitor_cache import page_cache
+from kopdes.core.visitor_cache import kept_objects
 from kopdes.market.tests.factories import JAHAB, make_listing
 from kopdes.monitoring.facts import rollups_generation
 from kopdes.monitoring.selectors_dashboard import dashboard_get
@@ -33,7 +33,7 @@ def generations(request, settings, monkeypatch):
     the tests' own cache stands in for it)."""
     if request.param == "database":
         settings.CACHES = LOCAL
-        page_cache().clear()  # these caches outlive a test; the database row does not
+        kept_objects().clear()  # these caches outlive a test; the database row does not
     else:
         monkeypatch.setattr("kopdes.core.generations.cache_is_shared", lambda: True)
     return request.param
@@ -116,7 +116,7 @@ def test_districts_and_villages_are_read_every_time(
     regions, django_assert_num_queries, settings, code, queries
 ):
     settings.CACHES = LOCAL
-    page_cache().clear()
+    kept_objects().clear()
     dashboard_get(user=None, code=code)
     with django_assert_num_queries(queries):
         dashboard_get(user=None, code=code)

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from kopdes.accounts.choices import Role
 from kopdes.accounts.tests.factories import person
 from kopdes.core import policies
-from kopdes.core.visitor_cache import page_cache
+from kopdes.core.visitor_cache import kept_objects
 from kopdes.market.tests.factories import JAHAB, LOA_IPUH, MASABEWA, generation_queries, make_listing, officer
 from kopdes.monitoring.facts import this_month
 from kopdes.monitoring.models import MonthStat
@@ -180,7 +180,7 @@ def test_a_visitors_dashboard_runs_a_fixed_number_of_queries_whatever_the_data(
     with django_assert_num_queries(expected):
         assert client.get(dashboard(code)).status_code == 200
     more_data()
-    page_cache().clear()  # read again from the rollups, as after a change
+    kept_objects().clear()  # read again from the rollups, as after a change
     with django_assert_num_queries(expected):
         assert client.get(dashboard(code)).status_code == 200
 
