@@ -549,8 +549,9 @@ def dashboard_get(*, user, code: str = "", month: dt.date | None = None) -> Dash
 
     The nation's, a province's and a regency's are the same for everyone: each worker keeps them
     (`kept_objects()`, never changed once kept) under the rollups' generation, which every
-    change of the rollups moves on (`rollups_touch`), so a kept one is never stale. A district's names its villages'
-    cooperatives and a village's depends on who asks: those are read every time."""
+    change of the rollups moves on (`rollups_touch`), so a kept one is never stale. A
+    district's names its villages' cooperatives and a village's depends on who asks: those are
+    read every time."""
     normal = check_code(code) if code else ""
     current = this_month()
     month = _check_month(month, current)
