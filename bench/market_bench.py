@@ -58,12 +58,15 @@ from _harness import (
     PG_URL,
     PYTHON,
     ROOT,
-    SHARED_STATIC,
+    base_fingerprint,
+    base_restore,
+    base_save,
     child_env,
     collect_static_once,
     env_flag,
     pg_admin,
     pg_exists,
+    shared_static,
 )
 
 HOST = "127.0.0.1"
@@ -1477,16 +1480,19 @@ def _checkout_body(target: dict) -> dict:
     }
 
 
-def child_prepare(label: str) -> dict:
+def child_prepare(label: str, restored: bool, fingerprint: str) -> dict:
     from django.core.management import call_command
 
     from kopdes.regions.services import regions_load
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    regions_load()
+    if not restored:
+        regions_load()
+        base_save(label, fingerprint)
     setup = time.perf_counter() - started
-    log(f"{label}: migrated, regions loaded in {setup:.0f} s; generating {SIZE:,} listings")
+    how = "from the saved base " if restored else ""
+    log(f"{label}: migrated, regions loaded {how}in {setup:.0f} s; generating {SIZE:,} listings")
     started = time.perf_counter()
     counts = generate(SIZE)
     seconds = time.perf_counter() - started
@@ -1537,8 +1543,10 @@ def child_measure(label: str) -> dict:
 def run_child(label: str, step: str) -> int:
     import django
 
+    fingerprint = base_fingerprint() if step == "prepare" else ""
+    restored = step == "prepare" and base_restore(label, fingerprint)  # before Django connects
     django.setup()
-    result = child_prepare(label) if step == "prepare" else child_measure(label)
+    result = child_prepare(label, restored, fingerprint) if step == "prepare" else child_measure(label)
     Path(os.environ["BENCH_MARKET_OUT"]).write_text(json.dumps(result, default=str))
     return 0
 
@@ -1577,7 +1585,8 @@ class Target:
         more = {"DATABASE_URL": self.url} if self.url else {}
         if self.redis:
             more |= {"REDIS_URL": self.redis, "CACHE_PREFIX": f"marketbench{os.getpid()}"}
-        return child_env(KOPDES_VAR_DIR=str(self.var), STATIC_ROOT=str(SHARED_STATIC), **more, **extra)
+        static = shared_static(redis=bool(self.redis))
+        return child_env(KOPDES_VAR_DIR=str(self.var), STATIC_ROOT=str(static), **more, **extra)
 
     @property
     def marker(self) -> Path:

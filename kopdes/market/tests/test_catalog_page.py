@@ -184,6 +184,18 @@ def test_visitors_get_the_cached_page_without_queries(client, regions, django_as
     assert len(queries) > 0
 
 
+def test_the_same_parameters_again_are_answered_without_parsing_them(client, regions, monkeypatch):
+    named("Kopi Arabika")
+    first = client.get(URL, {"q": "kopi", "sort": "newest"})
+
+    def parse(_data):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr("kopdes.market.selectors_catalog.catalog_query_parse", parse)
+    again = client.get(URL, {"sort": "newest", "q": "kopi"})  # the same parameters, in another order
+    assert again.status_code == 200 and card_ids(again) == card_ids(first)
+
+
 def test_each_visitor_gets_their_own_csrf_token_from_the_cache(client, regions):
     from django.test import Client
 
