@@ -31,7 +31,7 @@ target is missed or the figures differ, 2 when a step could not run.
     BENCH_REUSE=1 ...   # keep the built databases (var/bench/monbench-<scale>-sqlite/, PostgreSQL
                         # kopdes_monbench[_small]) and use them again next time
     BENCH_BUILD_ONLY=1  # with BENCH_REUSE=1: build the datasets, measure nothing
-    BENCH_SCALE=small|national  BENCH_SKIP_PG=1  BENCH_SKIP_SQLITE=1  BENCH_RUNS=30  BENCH_RAW_RUNS=3
+    BENCH_SCALE=small|national  BENCH_SKIP_PG=1  BENCH_SKIP_SQLITE=1  BENCH_RUNS=30  BENCH_RAW_RUNS=1
     BENCH_PG_URL=postgresql://postgres@127.0.0.1:5432 (the default; trust authentication)
 """
 
@@ -851,7 +851,7 @@ def measure(label: str, scale: str) -> int:
     from kopdes.monitoring.services import rollups_fold, rollups_rebuild
 
     # The raw computation takes minutes at national scale: once there is plenty.
-    runs, raw_runs = _int_env("BENCH_RUNS", 30), _int_env("BENCH_RAW_RUNS", 3 if scale == "small" else 1)
+    runs, raw_runs = _int_env("BENCH_RUNS", 30), _int_env("BENCH_RAW_RUNS", 1)
     failed = False
 
     def put(name: str, value: float, unit: str, **extra) -> None:

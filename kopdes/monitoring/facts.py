@@ -176,6 +176,9 @@ def record(region_before: str, before: Contribution, region_after: str, after: C
     record_many([(region_before, before, region_after, after)])
 
 
+ROWS_PER_INSERT = 200  # 800 parameters: under SQLite's and PostgreSQL's limits
+
+
 def record_many(changes: Iterable[tuple[str, Contribution, str, Contribution]]) -> int:
     """`record` for many facts at once (a bulk change): one insert for all their deltas. Each
     change is (region before, contribution before, region after, contribution after). Returns
@@ -197,13 +200,16 @@ def record_many(changes: Iterable[tuple[str, Contribution, str, Contribution]]) 
             if delta
         )
     if rows:
-        # Plain rows nothing listens to: one statement, without building a model per row.
+        # Plain rows nothing listens to: multi-row inserts, without building a model per row.
         table = connection.ops.quote_name(RollupDelta._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {table} (region_code, month, measure, delta) VALUES (%s, %s, %s, %s)",  # noqa: S608
-                rows,
-            )
+            for start in range(0, len(rows), ROWS_PER_INSERT):
+                batch = rows[start : start + ROWS_PER_INSERT]
+                values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+                cursor.execute(
+                    f"INSERT INTO {table} (region_code, month, measure, delta) VALUES {values}",  # noqa: S608
+                    [value for row in batch for value in row],
+                )
         transaction.on_commit(_schedule_fold)
     return len(rows)
 

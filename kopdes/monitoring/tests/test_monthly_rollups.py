@@ -152,3 +152,33 @@ def test_the_fold_command_folds_what_is_pending():
 
     assert out.getvalue().startswith("folded=") and not out.getvalue().startswith("folded=0")
     assert not RollupDelta.objects.exists()
+
+
+def test_many_facts_recorded_at_once_write_what_each_would_and_fold_the_same(regions):
+    """record_many (a bulk change) appends exactly what `record` would for each fact, in batches
+    of rows, and the fold adds them up."""
+    import datetime as dt
+
+    from kopdes.monitoring.facts import ROWS_PER_INSERT, record, record_many
+
+    month, earlier = this_month(), dt.date(2026, 1, 1)
+    changes = [
+        (JAHAB, {(earlier, "orders:created"): 1}, JAHAB, {(month, "orders:paid"): 1, (month, "gmv_paid"): i})
+        for i in range(1, ROWS_PER_INSERT + 50)
+    ]
+    with transaction.atomic():
+        one_by_one = transaction.savepoint()
+        for change in changes:
+            record(*change)
+        expected = sorted(RollupDelta.objects.values_list("region_code", "month", "measure", "delta"))
+        transaction.savepoint_rollback(one_by_one)
+    assert not RollupDelta.objects.exists()
+
+    written = record_many(changes)
+
+    assert written == len(expected) == 3 * len(changes)
+    assert sorted(RollupDelta.objects.values_list("region_code", "month", "measure", "delta")) == expected
+    rollups_fold()
+    assert not RollupDelta.objects.exists()
+    gmv = MonthStat.objects.get(region_code="64", month=month, measure="gmv_paid").value
+    assert gmv == sum(range(1, ROWS_PER_INSERT + 50))
