@@ -65,6 +65,14 @@ class PointIn(Schema):
     commission_percent: int = 10
 
 
+class PointChange(Schema):
+    name: str = Field(..., max_length=150)
+    address: str = Field("", max_length=255)
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    commission_percent: int
+
+
 class ShelfOut(Schema):
     listing_id: int
     name: str
@@ -227,6 +235,42 @@ def create_point(request, payload: PointIn):
 @router.get("/{slug}", response=PointOut, auth=PUBLIC, summary="One open display point")
 def get_point(request, slug: str):
     return selectors.display_point_public(user=request.user, slug=slug)
+
+
+@router.put(
+    "/{slug}",
+    response=PointOut,
+    summary="Change a point's name, address or commission (an admin of its region)",
+)
+def change_point(request, slug: str, payload: PointChange):
+    point = _point(request, slug, "market.display.view")
+    return services.display_point_update(
+        actor=request.user,
+        point=point,
+        name=payload.name,
+        address=payload.address,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        commission_percent=payload.commission_percent,
+    )
+
+
+@router.post(
+    "/{slug}/close", response=PointOut, summary="Close a point whose shelf is empty (an admin of its region)"
+)
+def close_point(request, slug: str):
+    return services.display_point_close(
+        actor=request.user, point=_point(request, slug, "market.display.view")
+    )
+
+
+@router.post(
+    "/{slug}/reopen", response=PointOut, summary="Open a closed point again (an admin of its region)"
+)
+def reopen_point(request, slug: str):
+    return services.display_point_reopen(
+        actor=request.user, point=_point(request, slug, "market.display.view")
+    )
 
 
 @router.get("/{slug}/stock", response=list[ShelfOut], summary="What is on the point's shelf")

@@ -54,6 +54,22 @@ class DisplayPointForm(forms.Form):
     )
 
 
+class DisplayPointEditForm(forms.Form):
+    """What an admin of the region may change on an open point: not its operator, kind or region
+    (a point somewhere else is a new point)."""
+
+    name = forms.CharField(label=_("Name"), max_length=150)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    latitude = forms.DecimalField(label=_("Latitude"), max_digits=9, decimal_places=6, required=False)
+    longitude = forms.DecimalField(label=_("Longitude"), max_digits=9, decimal_places=6, required=False)
+    commission_percent = forms.IntegerField(
+        label=_("Operator's commission (%)"),
+        min_value=0,
+        max_value=MAX_COMMISSION,
+        help_text=_("A new rate applies to the months not settled yet."),
+    )
+
+
 def _picker(label, objects, name_of, **kwargs) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label, coerce=int, choices=[("", "—")] + [(o.pk, name_of(o)) for o in objects], **kwargs

@@ -255,7 +255,7 @@ class Statement:
     gross: int
     commission: int
     net: int
-    percent: int | None  # the rate, when the point's current rate explains the commission
+    percent: int | None  # the rate the commission was computed at, when known
     consigned: int
     taken_back: int
     on_shelf: int
@@ -314,9 +314,11 @@ def statement(*, user, settlement: DisplaySettlement) -> Statement:
         ).aggregate(total=Sum("quantity"))["total"]
         or 0
     )
-    percent: int | None = point.commission_percent
-    if commission_for(settlement.gross, point.commission_percent) != settlement.commission:
-        percent = None
+    percent: int | None = settlement.commission_percent
+    if percent is None:  # settled before the rate was kept: the point's rate, if it explains it
+        percent = point.commission_percent
+        if commission_for(settlement.gross, percent) != settlement.commission:
+            percent = None
     return Statement(
         settlement=settlement,
         point=point,

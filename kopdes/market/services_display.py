@@ -149,12 +149,28 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def _require_active(point: DisplayPoint) -> None:
-    if not point.is_active:
+def _require_active(point: DisplayPoint, *, lock: bool = False) -> None:
+    """Read from the database, not the caller's copy; `lock` (a consignment) waits for a closing
+    under way, so that no goods reach a shelf that has just been found empty and closed."""
+    rows = DisplayPoint.objects.filter(pk=point.pk, is_active=True)
+    if not (rows.select_for_update() if lock else rows).exists():
         raise Conflict(_("This display point is closed."), code="display_point_closed")
 
 
 # --- Display points ---------------------------------------------------------------------------
+
+
+def _commission(value) -> int:
+    try:
+        percent = int(value)
+    except (TypeError, ValueError):
+        raise _invalid("commission_percent", _("Enter a whole number.")) from None
+    if not (0 <= percent <= MAX_COMMISSION):
+        raise _invalid(
+            "commission_percent",
+            _("The commission must be between 0%% and %(max)s%%.") % {"max": MAX_COMMISSION},
+        )
+    return percent
 
 
 @transaction.atomic
@@ -181,15 +197,7 @@ def display_point_create(
         raise _invalid("name", _("Enter a name."))
     if kind not in DisplayKind.values:
         raise _invalid("kind", _("Choose the kind of place."))
-    try:
-        percent = int(commission_percent)
-    except (TypeError, ValueError):
-        raise _invalid("commission_percent", _("Enter a whole number.")) from None
-    if not (0 <= percent <= MAX_COMMISSION):
-        raise _invalid(
-            "commission_percent",
-            _("The commission must be between 0%% and %(max)s%%.") % {"max": MAX_COMMISSION},
-        )
+    percent = _commission(commission_percent)
     latitude = _coordinate(latitude, "latitude", 90)
     longitude = _coordinate(longitude, "longitude", 180)
     point = DisplayPoint.objects.create(
@@ -220,6 +228,93 @@ def display_point_create(
         changes={"operator": operator_org.name, "kind": kind, "commission_percent": percent},
     )
     return point
+
+
+@transaction.atomic
+def display_point_update(
+    *,
+    actor,
+    point: DisplayPoint,
+    name: str,
+    address: str = "",
+    latitude=None,
+    longitude=None,
+    commission_percent: int = 10,
+) -> DisplayPoint:
+    """Change a point's name, address, location on the map or commission (an admin of its
+    region). A new commission applies to the months not settled yet; a settled month keeps the
+    rate it was settled at."""
+    require(actor, "market.display.manage", point.region)
+    locked = DisplayPoint.objects.select_for_update().get(pk=point.pk)
+    name = (name or "").strip()
+    if not name:
+        raise _invalid("name", _("Enter a name."))
+    after = {
+        "name": name[:150],
+        "address": (address or "").strip()[:255],
+        "latitude": _coordinate(latitude, "latitude", 90),
+        "longitude": _coordinate(longitude, "longitude", 180),
+        "commission_percent": _commission(commission_percent),
+    }
+    changes = {
+        field: [_plain(getattr(locked, field)), _plain(value)]
+        for field, value in after.items()
+        if getattr(locked, field) != value
+    }
+    if not changes:
+        return locked
+    for field, value in after.items():
+        setattr(locked, field, value)
+    locked.save(update_fields=list(after))
+    Location.objects.filter(display_point=locked, kind=LocationKind.DISPLAY).update(
+        name=locked.name[:120], address=locked.address, latitude=locked.latitude, longitude=locked.longitude
+    )
+    audit_record(actor=actor, action="market.display.update", obj=locked, changes=changes)
+    return locked
+
+
+def _plain(value):
+    return str(value) if isinstance(value, Decimal) else value
+
+
+@transaction.atomic
+def display_point_close(*, actor, point: DisplayPoint) -> DisplayPoint:
+    """Close a point (an exhibition ends, a lease runs out): no more sales or consignments. Its
+    goods go back to their cooperatives first, so nothing is left on a closed shelf; its past
+    months can still be settled."""
+    require(actor, "market.display.manage", point.region)
+    locked = DisplayPoint.objects.select_for_update().get(pk=point.pk)
+    if not locked.is_active:
+        return locked
+    left = StockLevel.objects.filter(location__display_point=locked, quantity__gt=0).aggregate(
+        n=Sum("quantity")
+    )["n"]
+    if left:
+        raise Conflict(
+            _("%(count)s units are still on the shelf: their cooperatives take them back first.")
+            % {"count": left},
+            code="display_point_not_empty",
+        )
+    locked.is_active = False
+    locked.save(update_fields=["is_active"])
+    Location.objects.filter(display_point=locked).update(is_active=False)
+    audit_record(actor=actor, action="market.display.close", obj=locked, changes={"is_active": [True, False]})
+    return locked
+
+
+@transaction.atomic
+def display_point_reopen(*, actor, point: DisplayPoint) -> DisplayPoint:
+    require(actor, "market.display.manage", point.region)
+    locked = DisplayPoint.objects.select_for_update().get(pk=point.pk)
+    if locked.is_active:
+        return locked
+    locked.is_active = True
+    locked.save(update_fields=["is_active"])
+    Location.objects.filter(display_point=locked).update(is_active=True)
+    audit_record(
+        actor=actor, action="market.display.reopen", obj=locked, changes={"is_active": [False, True]}
+    )
+    return locked
 
 
 # --- Consignment ------------------------------------------------------------------------------
@@ -271,7 +366,7 @@ def consign(
 ) -> Consignment:
     """A cooperative hands stock from its outlet or warehouse to a display point's shelf."""
     require(actor, "market.display.consign", listing.cooperative)
-    _require_active(display_point)
+    _require_active(display_point, lock=True)
     _own_location(listing, from_location, "from_location")
     quantity = _quantity(quantity)
     note = (note or "").strip()[:255]
@@ -551,7 +646,12 @@ def display_settlement_prepare(*, actor, display_point: DisplayPoint, month) -> 
     changed = []
     for cooperative_id, gross in month_gross(display_point, month).items():
         commission = commission_for(gross, percent)
-        figures = {"gross": gross, "commission": commission, "net": gross - commission}
+        figures = {
+            "gross": gross,
+            "commission": commission,
+            "net": gross - commission,
+            "commission_percent": percent,
+        }
         settlement = current.get(cooperative_id)
         if settlement is None:
             settlement, created = DisplaySettlement.objects.get_or_create(
@@ -561,7 +661,9 @@ def display_settlement_prepare(*, actor, display_point: DisplayPoint, month) -> 
                 changed.append([cooperative_id, figures])
                 continue
         if settlement.status == DisplaySettlementStatus.DRAFT and (
-            settlement.gross != gross or settlement.commission != commission
+            settlement.gross != gross
+            or settlement.commission != commission
+            or settlement.commission_percent != percent
         ):
             DisplaySettlement.objects.filter(pk=settlement.pk).update(**figures)
             changed.append([cooperative_id, figures])
@@ -598,15 +700,26 @@ def display_settlement_settle(*, actor, settlement: DisplaySettlement) -> Displa
         )
     # The draft may be older than the month's last sales: settle what was really sold.
     gross = month_gross(point, locked.month, locked.cooperative_id).get(locked.cooperative_id, 0)
-    if gross != locked.gross:
-        locked.gross = gross
-        locked.commission = commission_for(gross, point.commission_percent)
-        locked.net = gross - locked.commission
+    # Settled at the point's rate now (a draft may predate a change of it), which it keeps.
+    locked.gross = gross
+    locked.commission_percent = point.commission_percent
+    locked.commission = commission_for(gross, point.commission_percent)
+    locked.net = gross - locked.commission
     authenticated = _authenticated(actor)
     locked.status = DisplaySettlementStatus.SETTLED
     locked.settled_by = actor if authenticated else None
     locked.settled_at = timezone.now()
-    locked.save(update_fields=["gross", "commission", "net", "status", "settled_by", "settled_at"])
+    locked.save(
+        update_fields=[
+            "gross",
+            "commission",
+            "commission_percent",
+            "net",
+            "status",
+            "settled_by",
+            "settled_at",
+        ]
+    )
     label = f"{point.name}, {locked.month:%m/%Y}"
     entries = [
         SettlementEntry(

@@ -10,6 +10,8 @@ urlpatterns = [
     path("titik-pajang/setelmen/<int:pk>/xlsx/", views.display_statement_xlsx, name="display_statement_xlsx"),
     path("titik-pajang/<slug:slug>/", views.display_public, name="display_point"),
     path("titik-pajang/<slug:slug>/kelola/", views.display_manage, name="display_manage"),
+    path("titik-pajang/<slug:slug>/ubah/", views.display_edit, name="display_edit"),
+    path("titik-pajang/<slug:slug>/tutup-buka/", views.display_open_close, name="display_open_close"),
     path("titik-pajang/<slug:slug>/kasir/", views.display_cashier, name="display_cashier"),
     path("titik-pajang/<slug:slug>/setelmen/", views.display_settlements, name="display_settlements"),
 ]

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kopdes.core.errors import DomainError, NotFound
 from kopdes.core.forms import apply_domain_error
@@ -30,6 +30,7 @@ from .forms_display import (
     CashierForm,
     ConsignForm,
     DisplayFilterForm,
+    DisplayPointEditForm,
     DisplayPointForm,
     MonthForm,
     cashier_lines,
@@ -100,6 +101,41 @@ def display_create(request: HttpRequest) -> HttpResponse:
     return render(request, "market/display/create.html", {"form": form})
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def display_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    point = _or_404(selectors.display_point_get, user=request.user, slug=slug)
+    require(request.user, "market.display.manage", point.region)
+    fields = ("name", "address", "latitude", "longitude", "commission_percent")
+    form = DisplayPointEditForm(request.POST or None, initial={f: getattr(point, f) for f in fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.display_point_update(actor=request.user, point=point, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The display point has been changed."))
+            return redirect("market:display_manage", point.slug)
+    return render(request, "market/display/edit.html", {"form": form, "point": point})
+
+
+@login_required
+@require_POST
+def display_open_close(request: HttpRequest, slug: str) -> HttpResponse:
+    """Close the point (POST close=1) or open it again."""
+    point = _or_404(selectors.display_point_get, user=request.user, slug=slug)
+    try:
+        if request.POST.get("close"):
+            services.display_point_close(actor=request.user, point=point)
+            messages.success(request, _("The display point has been closed."))
+        else:
+            services.display_point_reopen(actor=request.user, point=point)
+            messages.success(request, _("The display point is open again."))
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("market:display_manage", point.slug)
+
+
 # --- The operator's page ----------------------------------------------------------------------
 
 
@@ -116,6 +152,7 @@ def display_manage(request: HttpRequest, slug: str) -> HttpResponse:
         "consignments": selectors.consignments_recent(user=request.user, point=point),
         "may_operate": can(request.user, "market.display.operate", point),
         "may_settle": can(request.user, "market.display.settle", point),
+        "may_manage": can(request.user, "market.display.manage", point.region),
     }
     return render(request, "market/display/manage.html", context)
 

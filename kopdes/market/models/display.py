@@ -118,6 +118,9 @@ class DisplaySettlement(models.Model):
     month = models.DateField()  # first day of the month, in the display point's local time
     gross = models.PositiveBigIntegerField()
     commission = models.PositiveBigIntegerField()
+    # The rate the commission was computed at (the point's rate may change later); empty on
+    # settlements made before it was kept.
+    commission_percent = models.PositiveSmallIntegerField(null=True, blank=True)
     net = models.PositiveBigIntegerField()
     status = models.CharField(
         max_length=8, choices=DisplaySettlementStatus.choices, default=DisplaySettlementStatus.DRAFT
