@@ -94,6 +94,12 @@ SEARCH_RUNS = _env_int("BENCH_SEARCH_RUNS", 20, 3, 1000)  # timed runs of each q
 NAIVE_RUNS = _env_int("BENCH_NAIVE_RUNS", 1, 1, 100)
 SEARCH_BUDGET_S = _env_int("BENCH_SEARCH_BUDGET", 120, 10, 3600)  # seconds for the timed search runs
 CHUNK = 50_000  # rows generated and written at a time
+ALL_STEPS = ("search", "pages", "fresh", "flash", "weight")
+# BENCH_STEPS=flash,fresh: only these parts (default all); without "search" the in-process child
+# only profiles a checkout and makes the listings the sales run on.
+STEPS = {
+    step.strip() for step in (os.environ.get("BENCH_STEPS") or ",".join(ALL_STEPS)).split(",") if step.strip()
+}
 
 LIMITS = {
     "search_p95_ms": {"postgresql": 20.0, "sqlite": 30.0},
@@ -1531,6 +1537,12 @@ def child_measure(label: str) -> dict:
         ms, queries, status = _measure_get(client, url)
         pages[name] = {"url": url, "ms": ms, "queries": queries, "status": status}
     out["pages"] = pages
+    return out | child_sale(label)
+
+
+def child_sale(label: str) -> dict:
+    """The checkout's profile and the listings the sales run on (all that BENCH_STEPS=flash needs)."""
+    out: dict = {}
     log(f"{label}: profiling a checkout")
     out["checkout"] = profile_checkout()
     out["flash"] = _flash_listing("Kopi Arabika Flash Sale Bajawa", FLASH_UNITS)
@@ -1546,7 +1558,12 @@ def run_child(label: str, step: str) -> int:
     fingerprint = base_fingerprint() if step == "prepare" else ""
     restored = step == "prepare" and base_restore(label, fingerprint)  # before Django connects
     django.setup()
-    result = child_prepare(label, restored, fingerprint) if step == "prepare" else child_measure(label)
+    if step == "prepare":
+        result = child_prepare(label, restored, fingerprint)
+    elif step == "sale":
+        result = child_sale(label)
+    else:
+        result = child_measure(label)
     Path(os.environ["BENCH_MARKET_OUT"]).write_text(json.dumps(result, default=str))
     return 0
 
@@ -2414,30 +2431,36 @@ def main() -> int:
                 continue
             log(f"== {target.label}")
             try:
-                proc, out = start_child(target, "measure")
-                target.measured = finish_child(proc, out, timeout=1800)
-                report_measured(target)
+                if "search" in STEPS:
+                    proc, out = start_child(target, "measure")
+                    target.measured = finish_child(proc, out, timeout=1800)
+                    report_measured(target)
+                else:
+                    proc, out = start_child(target, "sale")
+                    target.measured = finish_child(proc, out, timeout=1800)
             except Exception as exc:
                 traceback.print_exc()
                 problem(target.label, "1 search / in-process", exc)
                 continue
-            try:
-                bench_pages(target, script_dir)
-            except Exception as exc:
-                traceback.print_exc()
-                problem(target.label, "2 pages", exc)
-            try:
-                bench_fresh(target)
-            except Exception as exc:
-                traceback.print_exc()
-                problem(target.label, "5 fresh", exc)
-            if target.url or env_flag("BENCH_FLASH_SQLITE"):
+            if "pages" in STEPS:
+                try:
+                    bench_pages(target, script_dir)
+                except Exception as exc:
+                    traceback.print_exc()
+                    problem(target.label, "2 pages", exc)
+            if "fresh" in STEPS:
+                try:
+                    bench_fresh(target)
+                except Exception as exc:
+                    traceback.print_exc()
+                    problem(target.label, "5 fresh", exc)
+            if "flash" in STEPS and (target.url or env_flag("BENCH_FLASH_SQLITE")):
                 try:
                     bench_flash(target)
                 except Exception as exc:
                     traceback.print_exc()
                     problem(target.label, "5 flash sale", exc)
-            if not weighed:
+            if not weighed and "weight" in STEPS:
                 weighed = True
                 try:
                     page_weight(target)

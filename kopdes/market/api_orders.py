@@ -28,7 +28,7 @@ from . import selectors_orders as selectors
 from . import services_orders as services
 from . import services_stock as stock
 from .choices import LocationKind, OrderStatus, PaymentKind, PaymentMethod
-from .models import Cart, Checkout, Listing, Location, Order, Payment, StockLevel, StockMovement
+from .models import Cart, Listing, Location, Order, Payment, StockLevel, StockMovement
 from .qris import order_qris
 
 # --- Authentication -------------------------------------------------------------------------
@@ -768,9 +768,10 @@ def checkout(request, payload: CheckoutIn):
         address_line=payload.address_line or "",
         note=payload.note or "",
     )
-    replay = Checkout.objects.filter(idempotency_key=key).exists()
     try:
-        orders = services.checkout_place(actor=request.user, cart=cart, request=wanted, idempotency_key=key)
+        orders, replay = services.checkout_submit(
+            actor=request.user, cart=cart, request=wanted, idempotency_key=key
+        )
     except services.PriceChanged as exc:
         return _price_changed(exc)
     body = {"orders": [_order_out(request, order, with_token=True) for order in orders]}

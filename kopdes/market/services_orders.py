@@ -334,42 +334,51 @@ def checkout_place(*, actor, cart: Cart, request: CheckoutRequest, idempotency_k
 
     A retry with the same idempotency key returns the orders of the first attempt.
     """
+    return checkout_submit(actor=actor, cart=cart, request=request, idempotency_key=idempotency_key)[0]
+
+
+def checkout_submit(
+    *, actor, cart: Cart, request: CheckoutRequest, idempotency_key: str
+) -> tuple[list[Order], bool]:
+    """`checkout_place`, telling whether the orders are those of an earlier attempt (a replay).
+
+    The idempotency key is claimed by inserting the Checkout row first: a key used before fails
+    that insert (the transaction rolls back) and the first attempt's orders are returned. A
+    price that moved since the cart answers PriceChanged, after the cart takes the new prices.
+    """
     require(actor, "market.checkout.place", cart)
     key = (idempotency_key or "").strip()
     if not (8 <= len(key) <= 64):
         raise _invalid("idempotency_key", _("The request has no valid idempotency key."), "idempotency_key")
-    existing = Checkout.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return _replay(existing, cart)
-    items = list(cart.items.select_related("listing", "listing__cooperative").order_by("listing_id"))
+    items = list(cart.items.order_by("listing_id"))
     if not items:
+        existing = Checkout.objects.filter(idempotency_key=key).first()
+        if existing is not None:  # the retry of a checkout that emptied this cart
+            return _replay(existing, cart), True
         raise _invalid("cart", _("Your cart is empty."), "cart_empty")
-    changes = cart_refresh_prices(cart=cart)  # commits on its own: the cart shows the new prices
-    if changes:
-        raise PriceChanged(changes)
     fingerprint = _owner(cart)
     try:
         with transaction.atomic():
-            return _place(actor, cart, items, request, key, fingerprint)
+            return _place(actor, cart, items, request, key, fingerprint), False
+    except PriceChanged:
+        cart_refresh_prices(cart=cart)  # commits on its own: the cart shows the new prices
+        raise
     except IntegrityError:
-        # The same key committed meanwhile by a concurrent request (a double click).
+        # The key was used before, or committed meanwhile by a concurrent request (a double click).
         existing = Checkout.objects.filter(idempotency_key=key).first()
         if existing is None:
             raise
-        return _replay(existing, cart)
+        return _replay(existing, cart), True
 
 
 def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
     buyer = actor if _authenticated(actor) else None
     checkout = Checkout.objects.create(idempotency_key=key, fingerprint=fingerprint, buyer=buyer)
-    contact = _clean_contact(request)
-    if request.payment_method not in PaymentMethod.values:
-        raise _invalid("payment_method", _("Choose how to pay."))
-    # Prices again, inside the transaction: they may have moved since the check above.
+    # The prices as they are now, inside the transaction; the seller's settings come along.
     listings = {
         listing.pk: listing
         for listing in Listing.objects.filter(pk__in=[item.listing_id for item in items]).select_related(
-            "cooperative"
+            "cooperative", "cooperative__seller_settings"
         )
     }
     moved = [
@@ -380,10 +389,13 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
             "new": listings[item.listing_id].price,
         }
         for item in items
-        if listings[item.listing_id].price != item.price_seen
+        if item.listing_id in listings and listings[item.listing_id].price != item.price_seen
     ]
     if moved:
         raise PriceChanged(moved)
+    contact = _clean_contact(request)
+    if request.payment_method not in PaymentMethod.values:
+        raise _invalid("payment_method", _("Choose how to pay."))
     by_coop: dict[int, list[CartItem]] = {}
     for item in items:
         listing = listings[item.listing_id]
@@ -406,9 +418,10 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
     orders: list[tuple[Order, list[CartItem], Location | None]] = []
     for coop_id in sorted(by_coop):
         cooperative = listings[by_coop[coop_id][0].listing_id].cooperative
-        seller = SellerSettings.objects.filter(cooperative=cooperative).first() or SellerSettings(
-            cooperative=cooperative
-        )
+        try:
+            seller = cooperative.seller_settings
+        except SellerSettings.DoesNotExist:
+            seller = SellerSettings(cooperative=cooperative)
         choice = request.deliveries.get(coop_id)
         if choice is None or choice.method not in DeliveryMethod.values:
             raise _invalid(
@@ -500,8 +513,23 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
         )
         order.save()
         orders.append((order, by_coop[coop_id], pickup))
-    # Take the stock last, in listing-id order across all orders, so row locks are held briefly
-    # and always taken in the same order.
+    for order, _items, _pickup in orders:
+        _event(order, "", OrderStatus.CREATED, actor, label="" if buyer else _("buyer (guest)"))
+        audit_record(
+            actor=actor,
+            action="market.order.create",
+            obj=order,
+            changes={
+                "total": order.total,
+                "payment": order.payment_method,
+                "delivery": order.delivery_method,
+            },
+        )
+        transaction.on_commit(partial(_after_commit, order, "created"))
+    CartItem.objects.filter(pk__in=[item.pk for item in items]).delete()
+    catalog_touch()
+    # Take the stock last, in listing-id order across all orders: a stock row stays locked from
+    # its decrement to the commit, so only the lines and movements are written while it is.
     takes = sorted(
         ((item, order, pickup) for order, coop_items, pickup in orders for item in coop_items),
         key=lambda entry: entry[0].listing_id,
@@ -528,21 +556,6 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
         )
     OrderLine.objects.bulk_create(lines)
     StockMovement.objects.bulk_create(movements)
-    for order, _items, _pickup in orders:
-        _event(order, "", OrderStatus.CREATED, actor, label="" if buyer else _("buyer (guest)"))
-        audit_record(
-            actor=actor,
-            action="market.order.create",
-            obj=order,
-            changes={
-                "total": order.total,
-                "payment": order.payment_method,
-                "delivery": order.delivery_method,
-            },
-        )
-        transaction.on_commit(partial(_after_commit, order, "created"))
-    CartItem.objects.filter(pk__in=[item.pk for item in items]).delete()
-    catalog_touch()
     return [order for order, _items, _pickup in orders]
 
 

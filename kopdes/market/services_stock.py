@@ -7,7 +7,7 @@ StockMovement. Callers that touch several rows take them in listing-id order.
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -231,6 +231,23 @@ def location_create(
 # --- Stock ----------------------------------------------------------------------------------
 
 
+def _stock_add(listing_id: int, location_id: int, delta: int) -> int | None:
+    """Add `delta` to one stock row and return its new quantity, in one statement (`UPDATE …
+    RETURNING`, on PostgreSQL and SQLite alike); None when the row is missing or holds less than
+    is taken. The row stays locked until the transaction ends: one round trip while it is."""
+    table = connection.ops.quote_name(StockLevel._meta.db_table)
+    guard = " AND quantity >= %s" if delta < 0 else ""
+    params = [delta, listing_id, location_id] + ([-delta] if delta < 0 else [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET quantity = quantity + %s WHERE listing_id = %s AND location_id = %s"  # noqa: S608  (our table)
+            f"{guard} RETURNING quantity",
+            params,
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
 def _move(
     *,
     listing_id: int,
@@ -246,32 +263,21 @@ def _move(
     """Change one stock row by `delta`; None when taking more than is there. Never below zero.
     `sold_delta` moves the listing's sold count in the same statement (fewer round trips while
     the stock row is locked)."""
-    if delta < 0:
-        updated = StockLevel.objects.filter(
-            listing_id=listing_id, location=location, quantity__gte=-delta
-        ).update(quantity=F("quantity") + delta)
-        if not updated:
+    balance = _stock_add(listing_id, location.pk, delta)
+    if balance is None:
+        if delta < 0:
             return None
-    else:
-        updated = StockLevel.objects.filter(listing_id=listing_id, location=location).update(
-            quantity=F("quantity") + delta
-        )
-        if not updated:
-            try:
-                with transaction.atomic():
-                    StockLevel.objects.create(listing_id=listing_id, location=location, quantity=delta)
-            except IntegrityError:  # created meanwhile by another transaction
-                StockLevel.objects.filter(listing_id=listing_id, location=location).update(
-                    quantity=F("quantity") + delta
-                )
+        try:
+            with transaction.atomic():
+                StockLevel.objects.create(listing_id=listing_id, location=location, quantity=delta)
+            balance = delta
+        except IntegrityError:  # created meanwhile by another transaction
+            balance = _stock_add(listing_id, location.pk, delta)
     counters = {"sold_count": F("sold_count") + sold_delta} if sold_delta else {}
     if location.kind in ONLINE_KINDS:
         counters["stock_online"] = F("stock_online") + delta
     if counters:
         Listing.objects.filter(pk=listing_id).update(**counters)
-    balance = StockLevel.objects.filter(listing_id=listing_id, location=location).values_list(
-        "quantity", flat=True
-    )[0]
     origin = current_origin()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     return StockMovement(
