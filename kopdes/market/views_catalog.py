@@ -29,6 +29,7 @@ from kopdes.core.policies import require
 from kopdes.core.visitor_cache import page_cache
 
 from . import selectors_catalog as selectors
+from .cards import catalog_cards, options
 from .catalog_cache import catalog_generation
 from .choices import SortOrder
 
@@ -91,7 +92,24 @@ def _context(request: HttpRequest, query: selectors.CatalogQuery, page, errors: 
         "here": _url(query),
         "csrf_token": CSRF_PLACEHOLDER,
     }
+    values = context["values"]
+    # The options as HTML made here: through the template, their ~60 comparisons cost more than
+    # the rest of the form.
+    context["options"] = {
+        "category": options(Category.choices, values["category"]),
+        "province": options(context["provinces"], values["province"]),
+        "regency": options(context["regencies"], values["regency"]),
+        "line": options(Line.choices, values["line"]),
+        "stars": options(((n, f"{n}★") for n in context["star_options"]), values["stars"]),
+        "sort": options(SortOrder.choices, values["sort"] or SortOrder.choices[0][0]),
+    }
     if page is not None:
+        context["cards"] = catalog_cards(
+            page.items,
+            cart_add_url=reverse("market:cart_add"),
+            csrf_token=CSRF_PLACEHOLDER,
+            here=context["here"],
+        )
         context["previous_url"] = _url(query, page=page.page - 1) if page.has_previous else ""
         context["next_url"] = _url(query, page=page.page + 1) if page.has_next else ""
         if page.suggestion:

@@ -260,3 +260,26 @@ def test_the_page_takes_a_fixed_number_of_queries(client, regions, params, djang
     with django_assert_max_num_queries(6):
         response = client.get(URL, params)
     assert response.status_code == 200
+
+
+def test_the_chosen_filters_stay_selected_and_the_first_sort_is_the_default(client, regions):
+    named("Kopi Arabika")
+    html = client.get(URL).content.decode()
+    assert '<option value="relevance" selected>' in html
+    assert " selected>" not in html.replace('<option value="relevance" selected>', "")
+    params = {"province": "64", "regency": "64.02", "sort": "price_low", "stars": "4", "line": "ovop"}
+    html = client.get(URL, params).content.decode()
+    for code in ("64", "64.02", "price_low", "4", "ovop"):
+        assert f'<option value="{code}" selected>' in html
+    assert '<option value="relevance" selected>' not in html
+    assert "<option value=\"4\" selected>4★</option>" in html
+
+
+def test_a_card_speaks_indonesian_and_escapes_what_sellers_typed(client, regions):
+    listing = named("Kopi <b>Asli</b> & \"Murni\"", min_order=3)
+    Listing.objects.filter(pk=listing.pk).update(rating_sum=9, rating_count=2, featured_month=None)
+    html = client.get(URL, HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "Kopi &lt;b&gt;Asli&lt;/b&gt; &amp; &quot;Murni&quot;" in html
+    assert "<b>Asli</b>" not in html
+    assert "Tambahkan 3 ke keranjang" in html
+    assert "rating 4,5 (2)" in html
