@@ -25,9 +25,12 @@ def escape(value: object) -> str:
 
 def catalog_cards(items: Iterable, *, cart_add_url: str, csrf_token: str, here: str) -> SafeString:
     """`<ul class="mk-cards">` with one card per listing (decorated by `_decorate`)."""
-    featured = f'<span class="badge">{escape(gettext("Featured"))}</span> '
-    halal = f'<span class="badge">{escape(gettext("Halal"))}</span> '
-    sold_out = f'<p><span class="badge mk-out" data-sold-out>{escape(gettext("Sold out"))}</span></p>'
+    # The messages outside the f-strings: makemessages does not look inside them.
+    featured_label, halal_label = gettext("Featured"), gettext("Halal")
+    sold_out_label = gettext("Sold out")
+    featured = f'<span class="badge">{escape(featured_label)}</span> '
+    halal = f'<span class="badge">{escape(halal_label)}</span> '
+    sold_out = f'<p><span class="badge mk-out" data-sold-out>{escape(sold_out_label)}</span></p>'
     add = escape(gettext("Add to cart"))
     form_head = (
         f'<form method="post" action="{escape(cart_add_url)}">'

@@ -273,6 +273,8 @@ def _move(
             balance = delta
         except IntegrityError:  # created meanwhile by another transaction
             balance = _stock_add(listing_id, location.pk, delta)
+            if balance is None:  # and removed again at once: nothing was added
+                return None
     counters = {"sold_count": F("sold_count") + sold_delta} if sold_delta else {}
     if location.kind in ONLINE_KINDS:
         counters["stock_online"] = F("stock_online") + delta
