@@ -287,6 +287,8 @@ LOGGING = {
 
 # --- Kopdes -----------------------------------------------------------------------------------
 KOPDES_API_TOKEN_DAYS = int(env("KOPDES_API_TOKEN_DAYS", "365"))
+# Monthly reports (PDF and Excel) older than this are removed by `manage.py reap_reports`.
+KOPDES_REPORT_KEEP_DAYS = int(env("KOPDES_REPORT_KEEP_DAYS", "90"))
 KOPDES_PAGE_SIZE = 50
 # The monitoring map (django-leaflet's Leaflet, served from our own static files). Its background
 # tiles come from MAP_TILES_URL ("https://tiles.example.id/{z}/{x}/{y}.png") credited with

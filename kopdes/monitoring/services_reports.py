@@ -468,3 +468,41 @@ def report_workbook(dash: Dashboard, *, made_at: dt.datetime) -> bytes:
             value(ws, row, 10, child.gmv_sold)
     book.close()
     return out.getvalue()
+
+
+def reports_reap_old(*, now: dt.datetime | None = None, keep_days: int | None = None) -> int:
+    """Remove the reports that ended (made or failed) more than `keep_days` days ago
+    (KOPDES_REPORT_KEEP_DAYS, 90 by default), their files with them: any report can be made again
+    from the rollups, and a server keeps no file forever. Run daily by `manage.py reap_reports`.
+    The rows go in one transaction (with an audit event); the files after it commits, so that no
+    report row is ever left pointing at a missing file. Returns the reports removed."""
+    now = now or timezone.now()
+    days = settings.KOPDES_REPORT_KEEP_DAYS if keep_days is None else keep_days
+    with transaction.atomic():
+        old = list(
+            ReportJob.objects.filter(
+                status__in=[ReportStatus.DONE, ReportStatus.FAILED],
+                finished_at__lt=now - dt.timedelta(days=days),
+            ).values_list("pk", "pdf", "xlsx")
+        )
+        if not old:
+            return 0
+        ReportJob.objects.filter(pk__in=[pk for pk, _pdf, _xlsx in old]).delete()
+        audit_record(
+            actor=None,
+            action="monitoring.reports.reap",
+            object_type=ReportJob._meta.label_lower,
+            changes={"removed": len(old), "older_than_days": days},
+        )
+        names = [name for _pk, *files in old for name in files if name]
+        transaction.on_commit(lambda: _delete_files(names))
+    return len(old)
+
+
+def _delete_files(names: list[str]) -> None:
+    storage = ReportJob._meta.get_field("pdf").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError as exc:  # already gone, or the storage refuses: the row is gone either way
+            logger.warning("report file %s not deleted: %s", name, type(exc).__name__)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zlib
-from io import BytesIO
+from io import BytesIO, StringIO
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -401,3 +401,67 @@ def test_a_month_not_begun_or_before_the_rollups_and_unknown_regions_are_clear_e
         report_request(actor=kukar_admin, code="not-a-code", month=this_month())
 
     assert future.value.code == "invalid_month" and not ReportJob.objects.exists()
+
+
+def _ended(kukar_admin, status, days_ago, *, files=True):
+    from django.core.files.base import ContentFile
+
+    ended = timezone.now() - dt.timedelta(days=days_ago)
+    job = ReportJob.objects.create(
+        region_code="64.02",
+        month=this_month(),
+        requested_by=kukar_admin,
+        status=status,
+        progress=100,
+        finished_at=ended if status != ReportStatus.RUNNING else None,
+        heartbeat_at=ended,
+    )
+    if files:
+        job.pdf.save(f"laporan-{job.pk}.pdf", ContentFile(b"%PDF-1.7 test"), save=False)
+        job.xlsx.save(f"laporan-{job.pk}.xlsx", ContentFile(b"PK test"), save=False)
+        ReportJob.objects.filter(pk=job.pk).update(pdf=job.pdf.name, xlsx=job.xlsx.name)
+    return job
+
+
+def test_old_reports_go_with_their_files_and_recent_or_unfinished_ones_stay(
+    media, kukar_admin, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    from kopdes.core.models import AuditEvent
+
+    old_done = _ended(kukar_admin, ReportStatus.DONE, 91)
+    old_failed = _ended(kukar_admin, ReportStatus.FAILED, 200, files=False)
+    recent = _ended(kukar_admin, ReportStatus.DONE, 89)
+    running = _ended(kukar_admin, ReportStatus.RUNNING, 400, files=False)
+    old_files = [media / old_done.pdf.name, media / old_done.xlsx.name]
+    assert all(path.exists() for path in old_files)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        out = StringIO()
+        call_command("reap_reports", stdout=out)
+
+    assert out.getvalue().strip() == "reports removed: 2"
+    assert set(ReportJob.objects.values_list("pk", flat=True)) == {recent.pk, running.pk}
+    assert not any(path.exists() for path in old_files)
+    assert (media / recent.pdf.name).exists() and (media / recent.xlsx.name).exists()
+    event = AuditEvent.objects.get(action="monitoring.reports.reap")
+    assert event.changes == {"removed": 2, "older_than_days": 90}
+    assert old_failed.pk not in set(ReportJob.objects.values_list("pk", flat=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services_reports.reports_reap_old() == 0  # nothing more to remove, nothing audited
+    assert AuditEvent.objects.filter(action="monitoring.reports.reap").count() == 1
+
+
+def test_a_failed_reap_leaves_rows_and_files_as_they_were(media, kukar_admin, monkeypatch):
+    old = _ended(kukar_admin, ReportStatus.DONE, 120)
+
+    def refuse(**kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(services_reports, "audit_record", refuse)
+    with pytest.raises(RuntimeError):
+        services_reports.reports_reap_old()
+    assert ReportJob.objects.filter(pk=old.pk).exists()
+    assert (media / old.pdf.name).exists()
