@@ -381,6 +381,9 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
             "cooperative", "cooperative__seller_settings"
         )
     }
+    gone = [item.listing_id for item in items if item.listing_id not in listings]
+    if gone:  # removed since the cart was read (its items go with it)
+        raise _invalid(f"listing:{gone[0]}", _("This product is not for sale."), "not_for_sale")
     moved = [
         {
             "listing": item.listing_id,
@@ -389,7 +392,7 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
             "new": listings[item.listing_id].price,
         }
         for item in items
-        if item.listing_id in listings and listings[item.listing_id].price != item.price_seen
+        if listings[item.listing_id].price != item.price_seen
     ]
     if moved:
         raise PriceChanged(moved)

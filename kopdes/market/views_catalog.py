@@ -80,27 +80,22 @@ def _context(request: HttpRequest, query: selectors.CatalogQuery, page, errors: 
         "query": query,
         "page": page,
         "errors": errors,
-        # Every filter's value, "" when not given: a missing key would cost the template an
-        # exception and a dir() at each of the ~80 options that compare with it.
+        # Every filter's value, "" when not given (a missing key would cost the template an
+        # exception and a dir() at each use).
         "values": {name: source.get(name, "") for name in selectors.FILTER_NAMES},
-        "categories": Category.choices,
-        "lines": Line.choices,
-        "sorts": SortOrder.choices,
-        "provinces": regions["provinces"],
         "regencies": regions["regencies"].get(query.province, []),
-        "star_options": range(1, 6),
         "here": _url(query),
         "csrf_token": CSRF_PLACEHOLDER,
     }
     values = context["values"]
-    # The options as HTML made here: through the template, their ~60 comparisons cost more than
-    # the rest of the form.
+    # The filters' options as HTML made here: through the template, their ~60 comparisons with
+    # the chosen values cost more than the rest of the form.
     context["options"] = {
         "category": options(Category.choices, values["category"]),
-        "province": options(context["provinces"], values["province"]),
+        "province": options(regions["provinces"], values["province"]),
         "regency": options(context["regencies"], values["regency"]),
         "line": options(Line.choices, values["line"]),
-        "stars": options(((n, f"{n}★") for n in context["star_options"]), values["stars"]),
+        "stars": options(((n, f"{n}★") for n in range(1, 6)), values["stars"]),
         "sort": options(SortOrder.choices, values["sort"] or SortOrder.choices[0][0]),
     }
     if page is not None:
