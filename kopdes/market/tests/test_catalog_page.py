@@ -283,3 +283,12 @@ def test_a_card_speaks_indonesian_and_escapes_what_sellers_typed(client, regions
     assert "<b>Asli</b>" not in html
     assert "Tambahkan 3 ke keranjang" in html
     assert "rating 4,5 (2)" in html
+
+
+def test_a_cards_counts_are_written_as_the_language_writes_them(client, regions):
+    listing = named("Gula Aren Curah", min_order=1500, stock=5000)
+    Listing.objects.filter(pk=listing.pk).update(rating_sum=5 * 1234, rating_count=1234)
+    html = client.get(URL, HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "rating 5,0 (1.234)" in html
+    assert "Tambahkan 1.500 ke keranjang" in html
+    assert 'name="quantity" value="1500"' in html  # a form value, never localised
