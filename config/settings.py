@@ -162,7 +162,8 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_PREFIX", "kopdes"),
         }
     }
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 900}}
+    # The queue shares the cache's Redis client and connections (kopdes/core/redis_cache.py).
+    RQ_QUEUES = {"default": {"USE_REDIS_CACHE": "default", "DEFAULT_TIMEOUT": 900}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 else:

@@ -24,3 +24,21 @@ def test_the_client_is_made_once_and_the_cache_still_works():
     assert backend.get("k") == {"n": 1} and backend.get_many(["k", "n"]) == {"k": {"n": 1}, "n": 2}
     backend.delete_many(["k", "n"])
     assert backend.get("k") is None
+
+
+def test_the_task_queue_shares_the_cache_client_and_its_connections():
+    """django-rq given a URL makes a client, a pool and a TCP connection for every task enqueued;
+    with USE_REDIS_CACHE it takes the cache's one client, whose pool keeps its connections."""
+    import django_rq
+    from django.core.cache import cache
+
+    shared = cache._cache.get_client(write=True)
+    first, second = django_rq.get_queue("default"), django_rq.get_queue("default")
+
+    assert first.connection is shared and second.connection is shared
+    pool = shared.connection_pool
+    first.connection.ping()
+    made = pool._created_connections
+    for _ in range(5):
+        second.connection.ping()
+    assert pool._created_connections == made  # no new connection for the later calls
