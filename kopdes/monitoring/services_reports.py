@@ -478,6 +478,9 @@ def reports_reap_old(*, now: dt.datetime | None = None, keep_days: int | None = 
     report row is ever left pointing at a missing file. Returns the reports removed."""
     now = now or timezone.now()
     days = settings.KOPDES_REPORT_KEEP_DAYS if keep_days is None else keep_days
+    if days < 0:  # a negative age would reach into the future and remove every finished report
+        message = _("The number of days to keep reports cannot be negative.")
+        raise DomainError(message, code="invalid_keep_days", fields={"keep_days": [message]})
     with transaction.atomic():
         old = list(
             ReportJob.objects.filter(

@@ -454,6 +454,22 @@ def test_old_reports_go_with_their_files_and_recent_or_unfinished_ones_stay(
     assert AuditEvent.objects.filter(action="monitoring.reports.reap").count() == 1
 
 
+def test_a_negative_age_is_refused_and_removes_nothing(media, kukar_admin):
+    from django.core.management import CommandError, call_command
+    from django.utils import translation
+
+    from kopdes.core.errors import DomainError
+
+    recent = _ended(kukar_admin, ReportStatus.DONE, 1)
+    with pytest.raises(DomainError) as refused:
+        services_reports.reports_reap_old(keep_days=-1)
+    assert refused.value.code == "invalid_keep_days"
+    with translation.override("id"), pytest.raises(CommandError, match="tidak boleh negatif"):
+        call_command("reap_reports", "--days", "-5")
+    assert ReportJob.objects.filter(pk=recent.pk).exists()
+    assert (media / recent.pdf.name).exists()
+
+
 def test_a_failed_reap_leaves_rows_and_files_as_they_were(media, kukar_admin, monkeypatch):
     old = _ended(kukar_admin, ReportStatus.DONE, 120)
 

@@ -1,5 +1,6 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from kopdes.core.errors import DomainError
 from kopdes.monitoring.services_reports import reports_reap_old
 
 
@@ -13,4 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=None, help="keep this many days instead")
 
     def handle(self, *args, **options):
-        self.stdout.write(f"reports removed: {reports_reap_old(keep_days=options['days'])}")
+        try:
+            removed = reports_reap_old(keep_days=options["days"])
+        except DomainError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"reports removed: {removed}")
