@@ -53,7 +53,7 @@ from .models import (
     SettlementEntry,
     StockMovement,
 )
-from .services_stock import stock_release_order, stock_take
+from .services_stock import out_of_stock, stock_release_order, stock_take
 
 MAX_QUANTITY = 10_000
 
@@ -415,6 +415,10 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
                 % {"name": listing.name, "min": listing.min_order},
                 "below_minimum",
             )
+        if item.quantity > listing.stock_online:
+            # Sold out (stock_online never holds less than the online locations do): answered
+            # before anything is written, the common answer once a flash sale is over.
+            raise out_of_stock(listing, listing.stock_online)
         by_coop.setdefault(listing.cooperative_id, []).append(item)
     address = None
     now = timezone.now()

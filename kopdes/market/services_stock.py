@@ -327,8 +327,13 @@ def stock_take(*, listing: Listing, quantity: int, prefer: Location | None = Non
             if movement is not None:
                 return movement
     available = Listing.objects.filter(pk=listing.pk).values_list("stock_online", flat=True).first() or 0
+    raise out_of_stock(listing, available)
+
+
+def out_of_stock(listing: Listing, available: int) -> Conflict:
+    """The answer to a checkout that asks for more of a listing than is left."""
     message = _("Only %(available)s left of %(name)s.") % {"available": available, "name": listing.name}
-    raise Conflict(message, code="out_of_stock", fields={f"listing:{listing.pk}": [message]})
+    return Conflict(message, code="out_of_stock", fields={f"listing:{listing.pk}": [message]})
 
 
 @transaction.atomic

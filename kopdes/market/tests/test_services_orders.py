@@ -157,6 +157,24 @@ def test_a_listing_removed_after_the_cart_was_read_is_not_for_sale_and_nothing_i
     assert not Order.objects.exists() and not Checkout.objects.exists()  # the key is free again
 
 
+def test_a_sold_out_listing_is_refused_before_anything_is_written(django_assert_max_num_queries):
+    listing = make_listing(stock=1)
+    late = cart_get()
+    cart_set(actor=None, cart=late, listing_id=listing.pk, quantity=1)
+    buy(listing, key="first-0001")  # the last unit goes to another buyer
+
+    request = request_for(listing)
+    # The cart's items, the key's claim, the listings, then the answer: no stock row is touched
+    # (and the transaction's savepoint, its rollback and release, as the test runs in one).
+    with django_assert_max_num_queries(6), pytest.raises(Conflict) as caught:
+        checkout_place(actor=None, cart=late, request=request, idempotency_key="late-0001")
+
+    assert caught.value.code == "out_of_stock"
+    assert "Only 0 left" in str(caught.value) or "Tinggal 0" in str(caught.value)
+    assert Order.objects.count() == 1
+    assert late.items.count() == 1  # the buyer's cart is kept as it was
+
+
 def test_a_price_changed_since_the_cart_is_shown_not_charged():
     listing = make_listing(price=25_000)
     cart = cart_get()
