@@ -3,7 +3,8 @@
 
 For SQLite (a temporary KOPDES_VAR_DIR) and PostgreSQL (a new database `kopdes_covbench_<pid>`,
 dropped afterwards), in a child process each, so that each gets its own settings:
-  1. migrate, collect the static files, load the regions;
+  1. migrate, load the regions, collect the static files (copied from the benches' saved base
+     and shared folder when they are there: `django_on_base`);
   2. bulk-create an organisation, a cooperative (schemes and stages varied) and its village row
      for every village, operating units for every tenth and members for every fifth (bench data:
      straight into the tables, not through the services), then `manage.py rebuild_rollups`;
@@ -26,7 +27,7 @@ import statistics
 import sys
 import time
 
-from _harness import child_main, is_child, raw_insert, run_both
+from _harness import child_main, django_on_base, is_child, raw_insert, run_both
 
 LIMIT_MS = 50.0
 LIMIT_QUERIES = 10
@@ -133,9 +134,9 @@ def _measure(client, url: str) -> tuple[float, int, int]:
 
 
 def run_child(label: str) -> int:
-    import django
-
-    django.setup()
+    started = time.perf_counter()
+    ready = django_on_base(label)  # migrated, regions, static files (from the saved base if kept)
+    print(f"setup_{label}_s={time.perf_counter() - started:.1f} ({ready})", flush=True)
     from django.core.management import call_command
     from django.test import Client
 
@@ -143,13 +144,6 @@ def run_child(label: str) -> int:
     from kopdes.accounts.models import User
     from kopdes.accounts.services import role_grant
     from kopdes.monitoring.selectors import coverage_get
-    from kopdes.regions.services import regions_load
-
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # the manifest the pages link with
-    regions_load()
-    print(f"setup_{label}_s={time.perf_counter() - started:.1f}", flush=True)
 
     started = time.perf_counter()
     count = _load_cooperatives()

@@ -2,14 +2,14 @@
 
     .venv/bin/python bench/import_bench.py
 
-Builds a throw-away SQLite database in a temporary directory (KOPDES_VAR_DIR: migrate,
-load_regions), registers one cooperative in Kutai Kartanegara and a regency admin, and writes a
-10,000-member XLSX with openpyxl (NIK as text, phone, village code on a third of the rows, an
-Excel date, a status). Then it times what a user waits for: the upload (read, store, map,
-dry-run check of every row), the confirmation and the import task run in this process (Django's
-immediate task backend), until the job is done. Prints one line,
-`import_10k_members_xlsx_seconds=<float>`; details go to stderr. Exits 1 over the limit or
-when the import does not create exactly 10,000 members, 2 when a step cannot run. A second
+Builds a throw-away SQLite database in a temporary directory (KOPDES_VAR_DIR: migrated, with the
+regions, copied from the benches' saved base when there is one), registers one cooperative in
+Kutai Kartanegara and a regency admin, and writes a 10,000-member XLSX with openpyxl (NIK as text,
+phone, village code on a third of the rows, an Excel date, a status). Then it times what a user
+waits for: the upload (read, store, map, dry-run check of every row), the confirmation and the
+import task run in this process (Django's immediate task backend), until the job is done. Prints
+one line, `import_10k_members_xlsx_seconds=<float>`; details go to stderr. Exits 1 over the limit
+or when the import does not create exactly 10,000 members, 2 when a step cannot run. A second
 import of the same file must change nothing (0 created, 0 updated), or the run fails too.
 """
 
@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _harness import django_on_base
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 10_000
@@ -42,9 +44,6 @@ def setup_django(var_dir: str) -> None:
     for name in ("DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "MEDIA_STORAGE", "KOPDES_TESTING"):
         os.environ.pop(name, None)
     sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def member_rows(count: int):
@@ -81,15 +80,13 @@ def build_xlsx(count: int) -> bytes:
 def main() -> int:
     var_dir = tempfile.mkdtemp(prefix="kopdes-import-bench-")
     try:
+        started = time.perf_counter()
         setup_django(var_dir)
         from django.core.files.uploadedfile import SimpleUploadedFile
-        from django.core.management import call_command
         from django.test import override_settings
 
-        started = time.perf_counter()
-        call_command("migrate", verbosity=0)
-        call_command("load_regions", verbosity=0)
-        log(f"database ready in {time.perf_counter() - started:.1f} s ({var_dir})")
+        ready = django_on_base("sqlite", static=False)  # migrated, with the regions
+        log(f"database ready in {time.perf_counter() - started:.1f} s ({var_dir}: {ready})")
 
         from kopdes.accounts.models import User
         from kopdes.accounts.services import role_grant

@@ -3,7 +3,8 @@
 
 For SQLite (a temporary KOPDES_VAR_DIR) and PostgreSQL (a new database `kopdes_prodbench_<pid>`,
 dropped afterwards), in a child process each, so that each gets its own settings:
-  1. migrate, collect the static files, load the regions;
+  1. migrate, load the regions, collect the static files (copied from the benches' saved base
+     and shared folder when they are there: `django_on_base`);
   2. a cooperative in one village of each of NTT's 22 regencies (through the service), 10 producers
      each, and 100,000 products spread over the regencies (bench data: bulk_create, not the
      services), a third of them curated; three featured designations per regency and month of
@@ -27,7 +28,7 @@ import statistics
 import sys
 import time
 
-from _harness import child_main, is_child, run_both
+from _harness import child_main, django_on_base, is_child, run_both
 
 LIMIT_MS = 50.0
 LIMIT_QUERIES = 10
@@ -155,22 +156,14 @@ def _report(name: str, ms: float, queries: int, max_queries: int, *, information
 
 
 def run_child(label: str) -> int:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    started = time.perf_counter()
+    ready = django_on_base(label)  # migrated, regions, static files (from the saved base if kept)
+    print(f"setup_{label}_s={time.perf_counter() - started:.1f} ({ready})", flush=True)
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
 
     from kopdes.products.selectors_licences import board
     from kopdes.regions.models import Region
-    from kopdes.regions.services import regions_load
-
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
-    regions_load()
-    print(f"setup_{label}_s={time.perf_counter() - started:.1f}", flush=True)
 
     started = time.perf_counter()
     products, featured, slug = _load_products()
