@@ -32,7 +32,10 @@ def generations(request, settings, monkeypatch):
     """Each worker with its own memory (the generation a database row), or Redis (a counter there;
     the tests' own cache stands in for it)."""
     if request.param == "database":
+        # A deployment without Redis: local caches, and the tasks queued in the database (RQ's
+        # client is the Redis cache's, settings.RQ_QUEUES).
         settings.CACHES = LOCAL
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
         kept_objects().clear()  # these caches outlive a test; the database row does not
     else:
         monkeypatch.setattr("kopdes.core.generations.cache_is_shared", lambda: True)
