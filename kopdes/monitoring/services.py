@@ -141,16 +141,12 @@ def _rebuild(started: float) -> RebuildResult:
         sql.months_fill()
         sql.states_fill()
         _step("levels", started)
-        month_changes = sum(
-            sql.apply(
-                MonthStat,
-                sql.MONTHS,
-                ("region_code", "measure", "month"),
-                ("month", "measure", "region_code"),
-            )
-        )
+        # New rows go in by month (MonthStat) and by measure (RegionStat): what a fold moves
+        # together shares pages. One key each: sorting millions of rows on the whole key took
+        # PostgreSQL 11 s more than on the month alone (ADR 13).
+        month_changes = sum(sql.apply(MonthStat, sql.MONTHS, ("region_code", "measure", "month"), ("month",)))
         created, updated, deleted = sql.apply(
-            RegionStat, sql.STATES, ("region_code", "measure"), ("measure", "region_code")
+            RegionStat, sql.STATES, ("region_code", "measure"), ("measure",)
         )
         _step("written", started)
         rows, regions, month_rows = sql.totals()

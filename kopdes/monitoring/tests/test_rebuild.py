@@ -7,7 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,10 +17,12 @@ from kopdes.cooperatives import services as coop
 from kopdes.cooperatives.choices import STAGE_ORDER, UnitKind, UnitStatus
 from kopdes.cooperatives.models import Cooperative, StageRecord
 from kopdes.core.models import AuditEvent
-from kopdes.monitoring.models import RegionStat
+from kopdes.monitoring.models import MonthStat, RegionStat
 from kopdes.monitoring.services import rollups_rebuild
 
 from .conftest import add_member, advance, stats, table, village
+
+PG = connection.vendor == "postgresql"
 
 # Villages in three districts, two regencies and two provinces.
 VILLAGES = ["64.02.06.1001", "64.02.06.1002", "64.02.06.1003", "64.02.01.2001", "53.07.01.2001"]
@@ -84,6 +86,47 @@ def test_a_row_under_a_wrong_key_is_repaired_though_count_and_values_agree(regio
 
     assert table() == kept
     assert (result.created, result.updated, result.deleted) == (1, 0, 1)
+
+
+def _constraints(table: str) -> dict[str, str]:
+    """PostgreSQL: each constraint of `table` (its kind, p or u) with its definition."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass",
+            [table],
+        )
+        return {definition: kind for kind, definition in cursor.fetchall()}
+
+
+def test_a_first_rebuild_leaves_the_tables_keys_and_storage_as_migrated(regions):
+    # On PostgreSQL the first rebuild writes into empty tables with their primary key and unique
+    # index dropped, and builds both again afterwards.
+    coop.cooperative_create(actor=None, village=village("53.07.01.2001"))
+    RegionStat.objects.all().delete()
+    MonthStat.objects.all().delete()
+    before = {t: _constraints(t) for t in ("monitoring_regionstat", "monitoring_monthstat")} if PG else {}
+
+    result = rollups_rebuild()
+
+    assert result.created == 5 * 4 and MonthStat.objects.exists()
+    # The ids were numbered past the sequence, and it moved past them.
+    extra = RegionStat.objects.create(region_code="91", measure="cooperatives", value=1)
+    assert extra.pk > RegionStat.objects.exclude(pk=extra.pk).order_by("-pk").first().pk
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RegionStat.objects.create(region_code="53", measure="cooperatives", value=1)
+    if PG:
+        assert {t: _constraints(t) for t in before} == before
+        assert "PRIMARY KEY (id)" in before["monitoring_monthstat"]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, c.reloptions, a.attname, coll.collname FROM pg_class c "
+                "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname IN ('region_code', 'measure') "
+                "JOIN pg_collation coll ON coll.oid = a.attcollation "
+                "WHERE c.relname IN ('monitoring_monthstat', 'monitoring_regionstat')"
+            )
+            storage = {(table, column): (options, collation) for table, options, column, collation in cursor}
+        assert storage[("monitoring_monthstat", "region_code")] == (["fillfactor=70"], "C")
+        assert storage[("monitoring_regionstat", "measure")] == (["fillfactor=80"], "C")
 
 
 def test_a_second_rebuild_writes_nothing(regions):
