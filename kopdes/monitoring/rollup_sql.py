@@ -440,6 +440,10 @@ def _fill_empty(model, source: str, columns: str, order: str) -> int:
     )
     if created:
         execute("SELECT setval(%s, %s)", [sequence, base + created])
+    # Statistics first: PostgreSQL sizes an index build's parallel workers by the table's size
+    # as last recorded, which for a table emptied before the rebuild is none (one process alone
+    # takes half as long again).
+    execute(f"ANALYZE {table}")
     started = time.perf_counter()
     if primary:
         execute(f"ALTER TABLE {table} ADD CONSTRAINT {q(primary[0])} {primary[1]}")
@@ -447,7 +451,6 @@ def _fill_empty(model, source: str, columns: str, order: str) -> int:
         for constraint in constraints:
             editor.add_constraint(model, constraint)
     logger.debug("%.2f s: the unique index of %s built again", time.perf_counter() - started, model.__name__)
-    execute(f"ANALYZE {table}")
     return created
 
 
