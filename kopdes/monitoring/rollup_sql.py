@@ -406,10 +406,11 @@ def apply(model, source: str, keys: tuple[str, ...], cluster: tuple[str, ...]) -
 def _fill_empty(model, source: str, columns: str, order: str) -> int:
     """An empty table (a first rebuild): nothing to compare, every row is new.
 
-    SQLite takes the rows in key order, its index growing at its end. PostgreSQL keeping a
-    unique index up row by row costs half a minute for three million rows, so the index is built
-    once after the rows are in (readers wait for the rebuild's commit meanwhile; they had no rows
-    to read anyway), and the ids are numbered in the statement, the sequence moved once."""
+    SQLite takes the rows in key order, its index growing at its end. PostgreSQL keeping its
+    indexes up row by row costs more than writing the rows, so the unique index and the primary
+    key are dropped and built once after the rows are in (readers wait for the rebuild's commit
+    meanwhile; they had no rows to read anyway), and the ids are numbered in the statement, the
+    sequence moved once."""
     table = table_of(model)
     if not _pg():
         return execute(

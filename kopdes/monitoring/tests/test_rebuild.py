@@ -89,7 +89,7 @@ def test_a_row_under_a_wrong_key_is_repaired_though_count_and_values_agree(regio
 
 
 def _constraints(table: str) -> dict[str, str]:
-    """PostgreSQL: each constraint of `table` (its kind, p or u) with its definition."""
+    """PostgreSQL: the constraints of `table`, definition → kind (p, u, …)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass",
