@@ -41,7 +41,7 @@ from kopdes.regions.models import Region
 
 from . import charts
 from .facts import month_of, rollups_generation, this_month
-from .measures import STAGE_LABELS, STAGES, codes_up
+from .measures import PRODUCT_STATES, SOLD_MEASURES, STAGE_LABELS, STAGES, codes_up
 from .models import MonthStat, RegionStat
 from .selectors import VillageCooperative, check_code
 
@@ -57,10 +57,6 @@ NO_SALES_SHOWN = 10
 _REGION_FIELDS = ("code", "name", "level", "kind", "parent_id", "village_count", "child_count")
 COVERAGE_STATES = ["cooperatives", "villages_covered", "legal_entity", "members_active", "units_operating"]
 STAGE_MEASURES = [f"stage:{s}" for s in STAGES]
-PRODUCT_STATES = ["products:ready", "products:curated"]
-# Orders in these statuses were paid and not (yet) cancelled or returned: "has sold".
-SOLD_STATUSES = ("paid", "processing", "shipped", "received", "completed")
-SOLD_MEASURES = [f"gmv:{s}" for s in SOLD_STATUSES]
 FLOWS = ["orders_created", "gmv_paid", "units_paid", "featured", "display_sales", "display_sales_count"]
 STATES = [*COVERAGE_STATES, *STAGE_MEASURES, *PRODUCT_STATES]
 CHILD_FLOWS = ["gmv_paid", "orders_created"]

@@ -11,7 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from kopdes.monitoring.facts import cooperative_village, month_of
-from kopdes.monitoring.measures import codes_up, is_coverage, is_state, month_codes
+from kopdes.monitoring.measures import is_coverage, is_state, month_codes, state_codes
 
 
 def monthly_facts() -> dict[tuple[str, dt.date, str], int]:
@@ -164,13 +164,14 @@ def monthly_facts() -> dict[tuple[str, dt.date, str], int]:
 
 
 def monthly_tables() -> tuple[dict[tuple[str, object, str], int], dict[tuple[str, str], int]]:
-    """From the facts: MonthStat's rows (district and above) and the folded states (every level)."""
+    """From the facts: MonthStat's rows (district and above) and the folded states (every level;
+    a village only those it keeps)."""
     monthly: dict[tuple[str, object, str], int] = defaultdict(int)
     states: dict[tuple[str, str], int] = defaultdict(int)
     for (code, month, measure), value in monthly_facts().items():
         for up in month_codes(code):
             monthly[up, month, measure] += value
         if is_state(measure) and not is_coverage(measure):
-            for up in codes_up(code):
+            for up in state_codes(code, measure):
                 states[up, measure] += value
     return monthly, states

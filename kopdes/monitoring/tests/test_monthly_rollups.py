@@ -69,7 +69,10 @@ def test_an_order_placed_and_paid_folds_into_every_level_of_its_month():
         assert row["gmv_paid"] == 80_000 and row["units_paid"] == 2
         assert row["orders:paid"] == 1 and row.get("orders:created", 0) == 0
     assert not MonthStat.objects.filter(region_code=JAHAB).exists()  # villages read their own facts
-    assert RegionStat.objects.get(region_code=JAHAB, measure="orders:paid").value == 1
+    assert RegionStat.objects.get(region_code="64.02.06", measure="orders:paid").value == 1
+    # The village keeps the money sold (its district's page), not the count of its orders.
+    assert RegionStat.objects.get(region_code=JAHAB, measure="gmv:paid").value == 80_000
+    assert not RegionStat.objects.filter(region_code=JAHAB, measure__startswith="orders:").exists()
 
 
 steps = st.lists(
@@ -182,3 +185,49 @@ def test_many_facts_recorded_at_once_write_what_each_would_and_fold_the_same(reg
     assert not RollupDelta.objects.exists()
     gmv = MonthStat.objects.get(region_code="64", month=month, measure="gmv_paid").value
     assert gmv == sum(range(1, ROWS_PER_INSERT + 50))
+
+
+def test_the_migration_to_village_states_removes_only_the_states_a_village_no_longer_keeps():
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = import_module("kopdes.monitoring.migrations.0005_village_states")
+    rows = {
+        (JAHAB, "products:ready"): 2,  # kept: the village's page
+        (JAHAB, "gmv:paid"): 80_000,  # kept: its district's page
+        (JAHAB, "members_active"): 40,  # coverage: the cooperative's own, not folded
+        (JAHAB, "products_line:ovop"): 1,  # gone
+        (JAHAB, "orders:paid"): 1,  # gone
+        (JAHAB, "gmv:created"): 5_000,  # gone: not sold
+        (JAHAB, "potential:pertanian"): 3,  # gone
+        ("64.02.06", "orders:paid"): 1,  # a district keeps every state
+        ("64.02.06", "products_line:ovop"): 1,
+    }
+    RegionStat.objects.bulk_create(
+        RegionStat(region_code=code, measure=measure, value=value) for (code, measure), value in rows.items()
+    )
+
+    class Editor:  # what the migration uses of a schema editor (SQLite's refuses a test's transaction)
+        quote_name = staticmethod(connection.ops.quote_name)
+
+        @staticmethod
+        def execute(sql: str) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    migration.forwards(apps, Editor())
+
+    left = {(r.region_code, r.measure) for r in RegionStat.objects.all()}
+    assert left == {
+        (JAHAB, "products:ready"),
+        (JAHAB, "gmv:paid"),
+        (JAHAB, "members_active"),
+        ("64.02.06", "orders:paid"),
+        ("64.02.06", "products_line:ovop"),
+    }
+    # The migration's frozen list is the one the code keeps today.
+    from kopdes.monitoring.measures import VILLAGE_STATES
+
+    assert set(migration.KEPT) == VILLAGE_STATES
