@@ -80,7 +80,10 @@ def month_of_moment(column: str) -> str:
         # A fixed offset rather than the zone's name: no time-zone rules looked up per row.
         sign, (hours, rest) = ("-" if minutes < 0 else "+"), divmod(abs(minutes), 60)
         return f"(date_trunc('month', {column} AT TIME ZONE INTERVAL '{sign}{hours:02d}:{rest:02d}'))::date"
-    return f"date({column}, '{minutes:+d} minutes', 'start of month')"
+    # SQLite keeps a moment as UTC text, "2026-11-23 21:34:30.123456"; date() works in
+    # milliseconds and rounds, so 23:59:59.9999 on a month's last day would be the next month.
+    # The seconds are enough.
+    return f"date(substr({column}, 1, 19), '{minutes:+d} minutes', 'start of month')"
 
 
 def month_of_day(column: str) -> str:

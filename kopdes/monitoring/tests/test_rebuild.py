@@ -237,3 +237,38 @@ def test_after_any_history_of_service_calls_the_kept_table_equals_a_rebuild(nati
         assert table() == kept
         assert all(v >= 0 for v in kept.values())
         transaction.set_rollback(True)  # the next example starts from an empty registry
+
+
+MOMENTS = [
+    dt.datetime(2026, 1, 31, 16, 59, 59, 999999, tzinfo=dt.UTC),  # 23:59 in Jakarta: January
+    dt.datetime(2026, 1, 31, 17, 0, tzinfo=dt.UTC),  # midnight in Jakarta: February
+    dt.datetime(2026, 2, 28, 17, 30, tzinfo=dt.UTC),  # March
+    dt.datetime(2028, 2, 28, 17, 30, tzinfo=dt.UTC),  # a leap year: still February
+    dt.datetime(2028, 2, 29, 18, 0, tzinfo=dt.UTC),  # March
+    dt.datetime(2026, 12, 31, 20, 0, tzinfo=dt.UTC),  # the next year
+    dt.datetime(2026, 3, 1, 0, 0, tzinfo=dt.UTC),
+    dt.datetime(2026, 3, 15, 12, 0, 1, tzinfo=dt.UTC),
+    dt.datetime(2026, 4, 27, 23, 59, tzinfo=dt.UTC),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("moment", MOMENTS, ids=lambda m: m.isoformat())
+def test_the_rebuilds_month_of_a_moment_is_the_local_month(moment):
+    """The rebuild's SQL for a timestamp's month (SQLite cuts the text but near a month's end)
+    gives the month of the moment in the server's zone, as the listeners do."""
+    from kopdes.monitoring.facts import month_of
+    from kopdes.monitoring.rollup_sql import month_of_day, month_of_moment
+
+    if connection.vendor == "postgresql":
+        source, value = "SELECT %s::timestamptz AS t, %s::date AS d", moment
+    else:
+        source, value = "SELECT %s AS t, %s AS d", connection.ops.adapt_datetimefield_value(moment)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {month_of_moment('x.t')}, {month_of_day('x.d')} FROM ({source}) x",  # noqa: S608
+            [value, moment.date().isoformat()],
+        )
+        month, day_month = cursor.fetchone()
+    assert str(month) == month_of(moment).isoformat()
+    assert str(day_month) == moment.date().replace(day=1).isoformat()
