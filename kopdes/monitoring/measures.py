@@ -86,7 +86,7 @@ SOLD_STATUSES = ("paid", "processing", "shipped", "received", "completed")
 # curated (the village's page) and the money of its orders sold (its district's page, one column
 # per village). The district and every level above keep them all. A village's other facts are
 # read from its cooperative's rows, as its months are; keeping every state of 84,000 villages
-# made RegionStat 2.0 M rows rather than 0.4 M, and a fold of 10,000 orders write 19,000 village
+# made RegionStat 2.0 M rows rather than 1.0 M, and a fold of 10,000 orders write 19,000 village
 # rows rather than 4,000 (ADR 13).
 PRODUCT_STATES = ("products:ready", "products:curated")
 SOLD_MEASURES = tuple(f"gmv:{s}" for s in SOLD_STATUSES)
