@@ -255,8 +255,8 @@ MOMENTS = [
 @pytest.mark.django_db
 @pytest.mark.parametrize("moment", MOMENTS, ids=lambda m: m.isoformat())
 def test_the_rebuilds_month_of_a_moment_is_the_local_month(moment):
-    """The rebuild's SQL for a timestamp's month (SQLite cuts the text but near a month's end)
-    gives the month of the moment in the server's zone, as the listeners do."""
+    """The rebuild's SQL for a timestamp's month (on SQLite from its seconds: date() rounds the
+    milliseconds) gives the month of the moment in the server's zone, as the listeners do."""
     from kopdes.monitoring.facts import month_of
     from kopdes.monitoring.rollup_sql import month_of_day, month_of_moment
 
