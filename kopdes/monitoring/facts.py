@@ -13,7 +13,6 @@ not know this read model exists; cooperatives publish `cooperatives.changed` the
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
@@ -23,6 +22,8 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 from kopdes.core.generations import generation, generation_touch
+
+from .measures import COUNT_OF
 
 Contribution = dict[tuple[dt.date, str], int]
 
@@ -176,7 +177,7 @@ def record(region_before: str, before: Contribution, region_after: str, after: C
     record_many([(region_before, before, region_after, after)])
 
 
-ROWS_PER_INSERT = 200  # 800 parameters: under SQLite's and PostgreSQL's limits
+ROWS_PER_INSERT = 160  # 800 parameters: under SQLite's and PostgreSQL's limits
 
 
 def record_many(changes: Iterable[tuple[str, Contribution, str, Contribution]]) -> int:
@@ -187,17 +188,20 @@ def record_many(changes: Iterable[tuple[str, Contribution, str, Contribution]]) 
 
     rows: list[tuple] = []
     for region_before, before, region_after, after in changes:
-        deltas: Counter[tuple[str, dt.date, str]] = Counter()
-        for (month, measure), value in before.items():
-            if region_before and value:
-                deltas[region_before, month, measure] -= value
-        for (month, measure), value in after.items():
-            if region_after and value:
-                deltas[region_after, month, measure] += value
+        # (region, month, measure held) -> [delta, amount]: money goes with its count (COUNT_OF).
+        deltas: dict[tuple[str, dt.date, str], list[int]] = {}
+        for region, contribution, sign in ((region_before, before, -1), (region_after, after, 1)):
+            if not region:
+                continue
+            for (month, measure), value in contribution.items():
+                if value:
+                    count = COUNT_OF.get(measure)
+                    pair = deltas.setdefault((region, month, count or measure), [0, 0])
+                    pair[1 if count else 0] += sign * value
         rows.extend(
-            (region, connection.ops.adapt_datefield_value(month), measure, delta)
-            for (region, month, measure), delta in deltas.items()
-            if delta
+            (region, connection.ops.adapt_datefield_value(month), measure, delta, amount)
+            for (region, month, measure), (delta, amount) in deltas.items()
+            if delta or amount
         )
     if rows:
         # Plain rows nothing listens to: multi-row inserts, without building a model per row.
@@ -205,9 +209,9 @@ def record_many(changes: Iterable[tuple[str, Contribution, str, Contribution]]) 
         with connection.cursor() as cursor:
             for start in range(0, len(rows), ROWS_PER_INSERT):
                 batch = rows[start : start + ROWS_PER_INSERT]
-                values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+                values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
                 cursor.execute(
-                    f"INSERT INTO {table} (region_code, month, measure, delta) VALUES {values}",  # noqa: S608
+                    f"INSERT INTO {table} (region_code, month, measure, delta, amount) VALUES {values}",  # noqa: S608
                     [value for row in batch for value in row],
                 )
         transaction.on_commit(_schedule_fold)

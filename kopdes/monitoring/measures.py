@@ -6,12 +6,14 @@ the "cooperatives.changed" event); a region's value is the sum over the cooperat
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from kopdes.cooperatives.choices import STAGE_ORDER, Scheme
+from kopdes.market.choices import OrderStatus
 
 SCHEMES: list[str] = list(Scheme.values)
 # "none": registered, no formation stage recorded yet.
@@ -84,14 +86,41 @@ COVERAGE_PREFIXES = ("scheme:", "stage:", "units:")
 SOLD_STATUSES = ("paid", "processing", "shipped", "received", "completed")
 # Of the folded states, a village's own row keeps only what is read there: its products ready and
 # curated (the village's page) and the money of its orders sold (its district's page, one column
-# per village). The district and every level above keep them all. A village's other facts are
-# read from its cooperative's rows, as its months are; keeping every state of 84,000 villages
-# made RegionStat 2.0 M rows rather than 1.0 M, and a fold of 10,000 orders write 19,000 village
-# rows rather than 4,000 (ADR 13).
+# per village), which comes in the row of their count. The district and every level above keep
+# them all. A village's other facts are read from its cooperative's rows, as its months are;
+# keeping every state of 84,000 villages made RegionStat 2.0 M rows rather than 1.0 M, and a fold
+# of 10,000 orders write 19,000 village rows rather than 4,000 (ADR 13). `VILLAGE_STATES` is
+# below, with the rows that hold money.
 PRODUCT_STATES = ("products:ready", "products:curated")
 SOLD_MEASURES = tuple(f"gmv:{s}" for s in SOLD_STATUSES)
-VILLAGE_STATES = frozenset((*PRODUCT_STATES, *SOLD_MEASURES))
 COVERAGE_STATES = frozenset(MEASURES)
+
+# A count and its money are one row: the row of "orders:paid" holds the paid orders in `value`
+# and their rupiah in `amount`, read as the two measures "orders:paid" and "gmv:paid". An order
+# moves both together, so a fold writes one row where it wrote two (ADR 13, sixth session).
+ORDER_STATUSES = tuple(OrderStatus.values)
+MONEY_OF: dict[str, str] = {
+    **{f"orders:{s}": f"gmv:{s}" for s in ORDER_STATUSES},
+    "orders_created": "gmv_created",
+    "orders_paid": "gmv_paid",
+    "display_sales_count": "display_sales",
+}
+COUNT_OF: dict[str, str] = {money: count for count, money in MONEY_OF.items()}
+# The rows a village keeps: its products ready and curated, its orders sold (with their money).
+VILLAGE_STATES = frozenset((*PRODUCT_STATES, *(COUNT_OF[m] for m in SOLD_MEASURES)))
+
+
+def stored(measures: Iterable[str]) -> list[str]:
+    """The rows that hold `measures`: a money measure is held by its count's row."""
+    return list(dict.fromkeys(COUNT_OF.get(m, m) for m in measures))
+
+
+def read(measure: str, value: int, amount: int) -> Iterator[tuple[str, int]]:
+    """The measures a row holds: its own, and its money when it is a count with one."""
+    yield measure, value
+    money = MONEY_OF.get(measure)
+    if money is not None:
+        yield money, amount
 
 
 def is_state(measure: str) -> bool:
@@ -107,7 +136,8 @@ def state_codes(code: str, measure: str) -> list[str]:
     """The regions whose RegionStat row a folded state of `code` moves: every level above, and
     the village itself only for the states it keeps (`VILLAGE_STATES`)."""
     codes = codes_up(code)
-    return codes[:-1] if code.count(".") == 3 and measure not in VILLAGE_STATES else codes
+    kept = COUNT_OF.get(measure, measure) in VILLAGE_STATES  # money is kept with its count
+    return codes[:-1] if code.count(".") == 3 and not kept else codes
 
 
 def month_codes(code: str) -> list[str]:

@@ -19,6 +19,8 @@ class RegionStat(models.Model):
     # "cooperatives", "villages_covered", "scheme:new", "stage:none", "members_active", ...
     measure = models.CharField(_("measure"), max_length=40)
     value = models.BigIntegerField(_("value"), default=0)
+    # The rupiah of a count that has money (`measures.MONEY_OF`: the GMV of "orders:paid"), else 0.
+    amount = models.BigIntegerField(_("amount (rupiah)"), default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -29,7 +31,7 @@ class RegionStat(models.Model):
         verbose_name_plural = _("region statistics")
 
     def __str__(self) -> str:
-        return f"{self.region_code or 'ID'} · {self.measure} = {self.value}"
+        return f"{self.region_code or 'ID'} · {self.measure} = {self.value} ({self.amount})"
 
 
 class MonthStat(models.Model):
@@ -45,6 +47,7 @@ class MonthStat(models.Model):
     month = models.DateField()  # the first day of the month, in Indonesia's western time (WIB)
     measure = models.CharField(max_length=40)
     value = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0, db_default=0)  # as RegionStat.amount
 
     class Meta:
         constraints = [
@@ -66,6 +69,9 @@ class RollupDelta(models.Model):
     month = models.DateField()
     measure = models.CharField(max_length=40)
     delta = models.BigIntegerField()
+    amount = models.BigIntegerField(
+        default=0, db_default=0
+    )  # the change of the money of a count (RegionStat.amount)
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.month:%Y-%m} · {self.measure} {self.delta:+d}"

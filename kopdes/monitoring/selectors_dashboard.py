@@ -41,7 +41,7 @@ from kopdes.regions.models import Region
 
 from . import charts
 from .facts import month_of, rollups_generation, this_month
-from .measures import PRODUCT_STATES, SOLD_MEASURES, STAGE_LABELS, STAGES, codes_up
+from .measures import PRODUCT_STATES, SOLD_MEASURES, STAGE_LABELS, STAGES, codes_up, read, stored
 from .models import MonthStat, RegionStat
 from .selectors import VillageCooperative, check_code
 
@@ -356,24 +356,26 @@ def _regions(normal: str) -> tuple[Region | None, list[Region], list[Region], di
 
 def _region_stats(codes: list[str], measures: list[str]) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {}
+    rows = stored(measures)  # a money measure is read from its count's row
     sql = (
-        f"SELECT region_code, measure, value FROM {RegionStat._meta.db_table}"  # noqa: S608  (constants and placeholders)
-        f" WHERE region_code IN ({_marks(codes)}) AND measure IN ({_marks(measures)})"
+        f"SELECT region_code, measure, value, amount FROM {RegionStat._meta.db_table}"  # noqa: S608  (constants and placeholders)
+        f" WHERE region_code IN ({_marks(codes)}) AND measure IN ({_marks(rows)})"
     )
-    for code, measure, value in _fetch(sql, [*codes, *measures]):
-        found.setdefault(code, {})[measure] = value
+    for code, row, value, amount in _fetch(sql, [*codes, *rows]):
+        found.setdefault(code, {}).update(read(row, value, amount))
     return found
 
 
-_MONTH_MEASURES = [*STATES, *FLOWS]
+_MONTH_MEASURES = stored([*STATES, *FLOWS])
 
 
 def _month_stats(
     code: str, first: dt.date, month: dt.date, child_codes: list[str], child_measures: list[str]
 ) -> tuple[dict[tuple[dt.date, str], int], dict[str, dict[str, int]]]:
     """The region's months from `first` on, and its children's `month`, in one query."""
+    child_measures = stored(child_measures)
     sql = (
-        f"SELECT region_code, month, measure, value FROM {MonthStat._meta.db_table}"  # noqa: S608  (constants and placeholders)
+        f"SELECT region_code, month, measure, value, amount FROM {MonthStat._meta.db_table}"  # noqa: S608  (constants and placeholders)
         f" WHERE (region_code = %s AND month >= %s AND measure IN ({_marks(_MONTH_MEASURES)}))"
     )
     params: list = [code, first, *_MONTH_MEASURES]
@@ -385,12 +387,13 @@ def _month_stats(
         params += [*child_codes, month, *child_measures]
     own: dict[tuple[dt.date, str], int] = {}
     children: dict[str, dict[str, int]] = {}
-    for region_code, row_month, measure, value in _fetch(sql, params):
+    for region_code, row_month, row, value, amount in _fetch(sql, params):
         if region_code == code:
-            key = (_date(row_month), measure)
-            own[key] = own.get(key, 0) + value
+            at = _date(row_month)
+            for measure, number in read(row, value, amount):
+                own[at, measure] = own.get((at, measure), 0) + number
         else:
-            children.setdefault(region_code, {})[measure] = value
+            children.setdefault(region_code, {}).update(read(row, value, amount))
     return own, children
 
 

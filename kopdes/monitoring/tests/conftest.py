@@ -8,6 +8,7 @@ import pytest
 from kopdes.accounts.choices import Role
 from kopdes.accounts.tests.factories import person
 from kopdes.cooperatives import services as coop
+from kopdes.monitoring.measures import read
 from kopdes.monitoring.models import RegionStat
 from kopdes.regions.models import Region
 
@@ -21,12 +22,14 @@ def nik() -> str:
 
 def stats(code: str) -> dict[str, int]:
     """The rollup of one region ("" the nation), without zero rows."""
-    return {m: v for m, v in RegionStat.objects.filter(region_code=code).values_list("measure", "value") if v}
+    rows = RegionStat.objects.filter(region_code=code).values_list("measure", "value", "amount")
+    return {m: v for row in rows for m, v in read(*row) if v}
 
 
 def table() -> dict[tuple[str, str], int]:
     """The whole rollup table, without zero rows."""
-    return {(c, m): v for c, m, v in RegionStat.objects.values_list("region_code", "measure", "value") if v}
+    rows = RegionStat.objects.values_list("region_code", "measure", "value", "amount")
+    return {(c, m): v for c, *row in rows for m, v in read(*row) if v}
 
 
 def village(code: str) -> Region:

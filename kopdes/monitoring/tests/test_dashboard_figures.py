@@ -91,7 +91,8 @@ def test_key_figures_compare_with_the_month_before(market):
     previous = add_months(this_month(), -1)
     MonthStat.objects.bulk_create(
         [
-            MonthStat(region_code="64", month=previous, measure="gmv_paid", value=50_000),
+            # Paid orders' money is held by their count's row.
+            MonthStat(region_code="64", month=previous, measure="orders_paid", value=1, amount=50_000),
             MonthStat(region_code="64", month=previous, measure="orders_created", value=5),
             MonthStat(region_code="64", month=previous, measure="featured", value=4),
             # A cooperative existed before this month: this month's change then is +1, not +2.
@@ -114,7 +115,7 @@ def test_key_figures_compare_with_the_month_before(market):
 
 def test_a_past_month_shows_the_states_at_its_end_and_its_own_flows(market):
     previous = add_months(this_month(), -1)
-    MonthStat.objects.create(region_code="", month=previous, measure="gmv_paid", value=70_000)
+    MonthStat.objects.create(region_code="", month=previous, measure="orders_paid", value=1, amount=70_000)
 
     dash = dashboard_get(user=None, code="", month=previous)
 

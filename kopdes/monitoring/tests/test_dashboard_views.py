@@ -62,7 +62,7 @@ def test_every_level_links_down_to_the_next_until_the_village_and_its_cooperativ
 
 def test_a_past_month_is_chosen_with_bulan_and_kept_while_drilling_down(client, market):
     previous = add_months(this_month(), -1)
-    MonthStat.objects.create(region_code="64", month=previous, measure="gmv_paid", value=12_345)
+    MonthStat.objects.create(region_code="64", month=previous, measure="orders_paid", value=1, amount=12_345)
 
     response = client.get(dashboard("64"), {"bulan": f"{previous:%Y-%m}"})
 

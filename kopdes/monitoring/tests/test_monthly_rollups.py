@@ -25,7 +25,7 @@ from kopdes.market.services_orders import (
 from kopdes.market.tests.factories import JAHAB, MASABEWA, make_listing, officer
 from kopdes.market.tests.test_services_orders import request_for
 from kopdes.monitoring.facts import this_month
-from kopdes.monitoring.measures import is_coverage, is_state
+from kopdes.monitoring.measures import is_coverage, is_state, read
 from kopdes.monitoring.models import MonthStat, RegionStat, RollupDelta
 from kopdes.monitoring.services import rollups_fold, rollups_rebuild
 from kopdes.monitoring.tests.oracle import monthly_tables
@@ -36,14 +36,22 @@ pytestmark = pytest.mark.django_db
 
 
 def month_table() -> dict:
-    return {(r.region_code, r.month, r.measure): r.value for r in MonthStat.objects.all() if r.value}
+    """Every figure the months table holds (a money measure read from its count's row), but 0."""
+    return {
+        (r.region_code, r.month, measure): value
+        for r in MonthStat.objects.all()
+        for measure, value in read(r.measure, r.value, r.amount)
+        if value
+    }
 
 
 def folded_states() -> dict:
     return {
-        (r.region_code, r.measure): r.value
+        (r.region_code, measure): value
         for r in RegionStat.objects.all()
-        if r.value and is_state(r.measure) and not is_coverage(r.measure)
+        if is_state(r.measure) and not is_coverage(r.measure)
+        for measure, value in read(r.measure, r.value, r.amount)
+        if value
     }
 
 
@@ -64,15 +72,20 @@ def test_an_order_placed_and_paid_folds_into_every_level_of_its_month():
     month = this_month()
     assert result.deltas > 0 and not RollupDelta.objects.exists()
     for code in ("", "64", "64.02", "64.02.06"):
-        row = {m.measure: m.value for m in MonthStat.objects.filter(region_code=code, month=month)}
+        row = dict(
+            figure
+            for m in MonthStat.objects.filter(region_code=code, month=month)
+            for figure in read(m.measure, m.value, m.amount)
+        )
         assert row["orders_created"] == 1 and row["gmv_created"] == 80_000
         assert row["gmv_paid"] == 80_000 and row["units_paid"] == 2
         assert row["orders:paid"] == 1 and row.get("orders:created", 0) == 0
     assert not MonthStat.objects.filter(region_code=JAHAB).exists()  # villages read their own facts
     assert RegionStat.objects.get(region_code="64.02.06", measure="orders:paid").value == 1
-    # The village keeps the money sold (its district's page), not the count of its orders.
-    assert RegionStat.objects.get(region_code=JAHAB, measure="gmv:paid").value == 80_000
-    assert not RegionStat.objects.filter(region_code=JAHAB, measure__startswith="orders:").exists()
+    # The village keeps its orders sold with their money (its district's page) in one row.
+    sold = RegionStat.objects.get(region_code=JAHAB, measure="orders:paid")
+    assert (sold.value, sold.amount) == (1, 80_000)
+    assert not RegionStat.objects.filter(region_code=JAHAB, measure__startswith="gmv").exists()
 
 
 steps = st.lists(
@@ -183,7 +196,7 @@ def test_many_facts_recorded_at_once_write_what_each_would_and_fold_the_same(reg
     assert sorted(RollupDelta.objects.values_list("region_code", "month", "measure", "delta")) == expected
     rollups_fold()
     assert not RollupDelta.objects.exists()
-    gmv = MonthStat.objects.get(region_code="64", month=month, measure="gmv_paid").value
+    gmv = MonthStat.objects.get(region_code="64", month=month, measure="orders_paid").amount
     assert gmv == sum(range(1, ROWS_PER_INSERT + 50))
 
 
@@ -227,7 +240,64 @@ def test_the_migration_to_village_states_removes_only_the_states_a_village_no_lo
         ("64.02.06", "orders:paid"),
         ("64.02.06", "products_line:ovop"),
     }
-    # The migration's frozen list is the one the code keeps today.
-    from kopdes.monitoring.measures import VILLAGE_STATES
+    # The migration's frozen list is the one the code keeps today, once 0006 put money in its
+    # count's row.
+    from kopdes.monitoring.measures import COUNT_OF, VILLAGE_STATES
 
-    assert set(migration.KEPT) == VILLAGE_STATES
+    assert {COUNT_OF.get(m, m) for m in migration.KEPT} == VILLAGE_STATES
+
+
+def test_the_migration_to_money_with_its_count_merges_the_rows_and_splits_them_back():
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    from kopdes.monitoring.measures import MONEY_OF
+
+    migration = import_module("kopdes.monitoring.migrations.0006_money_with_its_count")
+    assert migration.MONEY_OF == MONEY_OF  # the frozen pairs are the code's
+    month = this_month()
+    states = {
+        ("64.02.06", "orders:paid"): 2,
+        ("64.02.06", "gmv:paid"): 90_000,
+        (JAHAB, "gmv:paid"): 90_000,  # a village kept the money of its orders sold, not their count
+        ("64.02.06", "products:ready"): 3,
+    }
+    months = {("64", "orders_created"): 4, ("64", "gmv_created"): 120_000, ("64", "units_paid"): 5}
+    RegionStat.objects.bulk_create(
+        RegionStat(region_code=c, measure=m, value=v) for (c, m), v in states.items()
+    )
+    MonthStat.objects.bulk_create(
+        MonthStat(region_code=c, month=month, measure=m, value=v) for (c, m), v in months.items()
+    )
+    RollupDelta.objects.create(region_code=JAHAB, month=month, measure="gmv_paid", delta=7_000)
+
+    class Editor:  # what the migration uses of a schema editor (SQLite's refuses a test's transaction)
+        quote_name = staticmethod(connection.ops.quote_name)
+
+        @staticmethod
+        def execute(sql: str) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    migration.forwards(apps, Editor())
+
+    assert {(r.region_code, r.measure): (r.value, r.amount) for r in RegionStat.objects.all()} == {
+        ("64.02.06", "orders:paid"): (2, 90_000),
+        (JAHAB, "orders:paid"): (0, 90_000),  # its count comes with the next rebuild
+        ("64.02.06", "products:ready"): (3, 0),
+    }
+    assert {r.measure: (r.value, r.amount) for r in MonthStat.objects.all()} == {
+        "orders_created": (4, 120_000),
+        "units_paid": (5, 0),
+    }
+    assert list(RollupDelta.objects.values_list("measure", "delta", "amount")) == [("orders_paid", 0, 7_000)]
+
+    migration.backwards(apps, Editor())
+
+    assert {(r.region_code, r.measure): r.value for r in RegionStat.objects.all()} == states
+    assert {r.measure: r.value for r in MonthStat.objects.all()} == dict(
+        (m, v) for (_c, m), v in months.items()
+    )
+    assert list(RollupDelta.objects.values_list("measure", "delta")) == [("gmv_paid", 7_000)]
