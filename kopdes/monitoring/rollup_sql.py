@@ -135,11 +135,10 @@ def fact_selects() -> tuple[list[tuple[str, str]], list[str]]:
 
     A monthly statement selects (region, month, measure, value, amount) rows with the region cut
     to its district (MonthStat starts there); a village statement selects (village, measure,
-    value, amount) for
-    the states a village keeps (`VILLAGE_STATES`), summed over their months. Either is a SELECT, or
-    a WITH … SELECT that reads its table once for several measures. Kind "s" is a state, keyed to
-    the month of its last change; "f" a flow, counted in the month it happened. The same
-    contributions as `facts.py` records as they happen."""
+    value, amount) for the states a village keeps (`VILLAGE_STATES`), summed over their months.
+    Either is a SELECT, or a WITH … SELECT that reads its table once for several measures. Kind
+    "s" is a state, keyed to the month of its last change; "f" a flow, counted in the month it
+    happened. The same contributions as `facts.py` records as they happen."""
     from kopdes.cooperatives.models import Cooperative
     from kopdes.market.models import DisplayPoint, DisplaySale, Order, OrderLine
     from kopdes.products.models import CurationRound, FeaturedProduct, Licence, Potential, Product
@@ -527,10 +526,11 @@ def _add(table: str, keys: dict[str, str], source: str, where: str) -> int:
     each row found is updated, without the speculative insertion and row lock that `ON CONFLICT`
     takes for every row (the fold of 10,000 orders 0.81-1.09 s -> 0.72-0.81 s, ADR 13). It is
     safe here because every writer of the rollups holds the rollup lock (`services._lock`), so no
-    other transaction inserts one of these keys meanwhile. SQLite has no MERGE: an upsert."""
+    other transaction inserts one of these keys meanwhile. SQLite, and PostgreSQL before 15, have
+    no MERGE: an upsert."""
     columns = ", ".join(keys)
     groups = ", ".join(str(i) for i in range(1, len(keys) + 1))
-    if _pg():
+    if getattr(connection.features, "is_postgresql_15", False):  # PostgreSQL 15 or later
         aliased = ", ".join(f"{expression} AS {column}" for column, expression in keys.items())
         on = " AND ".join(f"t.{column} = s.{column}" for column in keys)
         return execute(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -200,11 +200,21 @@ def test_many_facts_recorded_at_once_write_what_each_would_and_fold_the_same(reg
     assert gmv == sum(range(1, ROWS_PER_INSERT + 50))
 
 
+class RawEditor:
+    """What the data migrations use of a schema editor (SQLite's refuses a test's transaction)."""
+
+    quote_name = staticmethod(connection.ops.quote_name)
+
+    @staticmethod
+    def execute(sql: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
 def test_the_migration_to_village_states_removes_only_the_states_a_village_no_longer_keeps():
     from importlib import import_module
 
     from django.apps import apps
-    from django.db import connection
 
     migration = import_module("kopdes.monitoring.migrations.0005_village_states")
     rows = {
@@ -222,15 +232,7 @@ def test_the_migration_to_village_states_removes_only_the_states_a_village_no_lo
         RegionStat(region_code=code, measure=measure, value=value) for (code, measure), value in rows.items()
     )
 
-    class Editor:  # what the migration uses of a schema editor (SQLite's refuses a test's transaction)
-        quote_name = staticmethod(connection.ops.quote_name)
-
-        @staticmethod
-        def execute(sql: str) -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-
-    migration.forwards(apps, Editor())
+    migration.forwards(apps, RawEditor())
 
     left = {(r.region_code, r.measure) for r in RegionStat.objects.all()}
     assert left == {
@@ -251,7 +253,6 @@ def test_the_migration_to_money_with_its_count_merges_the_rows_and_splits_them_b
     from importlib import import_module
 
     from django.apps import apps
-    from django.db import connection
 
     from kopdes.monitoring.measures import MONEY_OF
 
@@ -273,15 +274,7 @@ def test_the_migration_to_money_with_its_count_merges_the_rows_and_splits_them_b
     )
     RollupDelta.objects.create(region_code=JAHAB, month=month, measure="gmv_paid", delta=7_000)
 
-    class Editor:  # what the migration uses of a schema editor (SQLite's refuses a test's transaction)
-        quote_name = staticmethod(connection.ops.quote_name)
-
-        @staticmethod
-        def execute(sql: str) -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-
-    migration.forwards(apps, Editor())
+    migration.forwards(apps, RawEditor())
 
     assert {(r.region_code, r.measure): (r.value, r.amount) for r in RegionStat.objects.all()} == {
         ("64.02.06", "orders:paid"): (2, 90_000),
@@ -294,7 +287,7 @@ def test_the_migration_to_money_with_its_count_merges_the_rows_and_splits_them_b
     }
     assert list(RollupDelta.objects.values_list("measure", "delta", "amount")) == [("orders_paid", 0, 7_000)]
 
-    migration.backwards(apps, Editor())
+    migration.backwards(apps, RawEditor())
 
     assert {(r.region_code, r.measure): r.value for r in RegionStat.objects.all()} == states
     assert {r.measure: r.value for r in MonthStat.objects.all()} == dict(
