@@ -61,21 +61,16 @@ def forwards(apps, schema_editor) -> None:
 
 
 def backwards(apps, schema_editor) -> None:
-    for table, keys in _tables(apps, schema_editor):
-        columns = ", ".join(keys)
+    tables = [(table, ", ".join(keys), "value") for table, keys in _tables(apps, schema_editor)]
+    deltas = schema_editor.quote_name(apps.get_model("monitoring", "RollupDelta")._meta.db_table)
+    tables.append((deltas, "region_code, month", "delta"))  # no unique key: split the same way
+    for table, columns, value in tables:
         schema_editor.execute(
-            f"INSERT INTO {table} ({columns}, measure, value, amount) "  # noqa: S608  (constants)
+            f"INSERT INTO {table} ({columns}, measure, {value}, amount) "  # noqa: S608  (constants)
             f"SELECT {columns}, {_case('measure', MONEY_OF)}, amount, 0 FROM {table} "
             f"WHERE measure IN ({_in(MONEY_OF)}) AND amount <> 0"
         )
-        schema_editor.execute(f"DELETE FROM {table} WHERE measure IN ({_in(MONEY_OF)}) AND value = 0")  # noqa: S608
-    deltas = schema_editor.quote_name(apps.get_model("monitoring", "RollupDelta")._meta.db_table)
-    schema_editor.execute(
-        f"INSERT INTO {deltas} (region_code, month, measure, delta, amount) "  # noqa: S608
-        f"SELECT region_code, month, {_case('measure', MONEY_OF)}, amount, 0 FROM {deltas} "
-        f"WHERE measure IN ({_in(MONEY_OF)}) AND amount <> 0"
-    )
-    schema_editor.execute(f"DELETE FROM {deltas} WHERE measure IN ({_in(MONEY_OF)}) AND delta = 0")  # noqa: S608
+        schema_editor.execute(f"DELETE FROM {table} WHERE measure IN ({_in(MONEY_OF)}) AND {value} = 0")  # noqa: S608
 
 
 class Migration(migrations.Migration):
