@@ -102,6 +102,8 @@ class DeliveryIn(Schema):
     cooperative_id: int | str | None = None
     method: str | None = ""
     pickup_location_id: int | str | None = None
+    # How this cooperative is paid; empty: the checkout's `payment_method`.
+    payment_method: str | None = ""
 
 
 class CheckoutIn(Schema):
@@ -720,6 +722,7 @@ def _deliveries(rows: list[DeliveryIn]) -> dict[int, services.DeliveryChoice]:
             pickup_location_id=_int(pickup, f"deliveries.{index}.pickup_location_id")
             if pickup not in (None, "")
             else None,
+            payment_method=(row.payment_method or "").strip(),
         )
     return choices
 
@@ -746,6 +749,8 @@ def _price_changed(exc: services.PriceChanged) -> JsonResponse:
     auth=PUBLIC,
     summary="Place the cart's orders, one per cooperative (Idempotency-Key header required)",
     description=(
+        "Each cooperative's order is paid on its own: `deliveries[].payment_method`, or the "
+        "checkout's `payment_method` for every cooperative that names none. "
         "A retry with the same Idempotency-Key answers 200 with the orders of the first attempt. "
         "A price that changed since the cart answers 409 `price_changed` with the new prices "
         "(the cart now shows them; place the order again)."

@@ -1,4 +1,4 @@
-"""The buyer's forms: checkout (contact, delivery per cooperative, address, payment) and a review."""
+"""The buyer's forms: checkout (contact, delivery and payment per cooperative, address) and a review."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from lokal import format_rupiah
 
 from kopdes.accounts.identifiers import normalize_phone
@@ -20,9 +20,9 @@ from .selectors_cart import CartGroup, SellerOptions
 from .services_orders import CheckoutRequest, DeliveryChoice
 
 PAYMENT_LABELS: dict[str, Any] = {
-    PaymentMethod.QRIS: _lazy("QRIS: scan with any bank or e-wallet app"),
-    PaymentMethod.TRANSFER: _lazy("Bank transfer"),
-    PaymentMethod.COD: _lazy("Cash at pickup or on delivery (not with a courier)"),
+    PaymentMethod.QRIS: gettext_lazy("QRIS: scan with any bank or e-wallet app"),
+    PaymentMethod.TRANSFER: gettext_lazy("Bank transfer"),
+    PaymentMethod.COD: gettext_lazy("Cash at pickup or on delivery (not with a courier)"),
 }
 # Where the checkout service reports a problem -> the form field that shows it.
 SERVICE_FIELDS = {
@@ -32,7 +32,6 @@ SERVICE_FIELDS = {
     "address_village_code": "address",
     "address_postal_code": "postal_code",
     "address_line": "address_line",
-    "payment_method": "payment_method",
     "idempotency_key": None,
     "cart": None,
 }
@@ -42,41 +41,44 @@ def _delivery_field(cooperative_id: int) -> str:
     return f"delivery_{cooperative_id}"
 
 
+def _payment_field(cooperative_id: int) -> str:
+    return f"payment_{cooperative_id}"
+
+
 def _pickup_value(location_id: int) -> str:
     return f"pickup-{location_id}"
 
 
 class CheckoutForm(forms.Form):
-    contact_name = forms.CharField(label=_lazy("Name"), max_length=120)
+    contact_name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
     contact_phone = forms.CharField(
-        label=_lazy("Phone / WhatsApp"),
+        label=gettext_lazy("Phone / WhatsApp"),
         max_length=32,
-        help_text=_lazy("The cooperative contacts you on this number, e.g. 0812-3456-7890."),
+        help_text=gettext_lazy("The cooperative contacts you on this number, e.g. 0812-3456-7890."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
     )
     contact_email = forms.EmailField(
-        label=_lazy("Email (optional)"),
+        label=gettext_lazy("Email (optional)"),
         required=False,
-        help_text=_lazy("We send the order's link here."),
+        help_text=gettext_lazy("We send the order's link here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    address = RegionField(label=_lazy("Delivery address: village"), required=False, min_level=4)
+    address = RegionField(label=gettext_lazy("Delivery address: village"), required=False, min_level=4)
     postal_code = forms.CharField(
-        label=_lazy("Postal code"),
+        label=gettext_lazy("Postal code"),
         max_length=5,
         required=False,
-        help_text=_lazy("Filled in from the village; change it if yours differs."),
+        help_text=gettext_lazy("Filled in from the village; change it if yours differs."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
     )
     address_line = forms.CharField(
-        label=_lazy("Street, house number, RT/RW"),
+        label=gettext_lazy("Street, house number, RT/RW"),
         max_length=255,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
-    payment_method = forms.ChoiceField(label=_lazy("Payment"), widget=forms.RadioSelect)
     note = forms.CharField(
-        label=_lazy("Note for the seller (optional)"),
+        label=gettext_lazy("Note for the seller (optional)"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -99,25 +101,22 @@ class CheckoutForm(forms.Form):
                 choices=self._delivery_choices(option, village),
                 widget=forms.RadioSelect,
             )
-            if len(self.fields[name].choices) == 1:  # type: ignore[attr-defined]
-                self.fields[name].initial = self.fields[name].choices[0][0]  # type: ignore[attr-defined]
-        methods = self.payment_methods()
-        self.fields["payment_method"].choices = [(m, PAYMENT_LABELS[m]) for m in methods]  # type: ignore[attr-defined]
-        if len(methods) == 1:
-            self.fields["payment_method"].initial = methods[0]
+            # Each cooperative is paid on its own, in the ways it takes.
+            methods = option.payment_methods
+            self.fields[_payment_field(group.cooperative.pk)] = forms.ChoiceField(
+                label=_("Payment to %(seller)s") % {"seller": group.cooperative.name},
+                choices=[(m, PAYMENT_LABELS[m]) for m in methods],
+                widget=forms.RadioSelect,
+            )
+            for field_name in (name, _payment_field(group.cooperative.pk)):
+                choices = self.fields[field_name].choices  # type: ignore[attr-defined]
+                if len(choices) == 1:  # the only way: chosen already
+                    self.fields[field_name].initial = choices[0][0]
 
     # --- What the page shows ------------------------------------------------------------------
 
-    def payment_methods(self) -> list[str]:
-        """The ways of paying every cooperative in the cart takes (one payment for the checkout)."""
-        methods = [m for m in PaymentMethod.values]
-        for group in self.groups:
-            offered = self.options[group.cooperative.pk].payment_methods
-            methods = [m for m in methods if m in offered]
-        return methods
-
     def sellers(self) -> list[dict]:
-        """For the template: each cooperative's part of the cart with its delivery field."""
+        """For the template: each cooperative's part of the cart with its delivery and payment fields."""
         village = self.village
         rows = []
         for group in self.groups:
@@ -127,6 +126,7 @@ class CheckoutForm(forms.Form):
                 {
                     "group": group,
                     "field": self[_delivery_field(group.cooperative.pk)],
+                    "payment": self[_payment_field(group.cooperative.pk)],
                     "options": option,
                     "zone": zone,
                     "no_zone": village is not None and option.zones and zone is None,
@@ -217,10 +217,14 @@ class CheckoutForm(forms.Form):
                     _("%(seller)s does not deliver to this village; choose pickup or a courier.")
                     % {"seller": group.cooperative.name},
                 )
-        if data.get("payment_method") == PaymentMethod.COD and DeliveryMethod.COURIER in methods.values():
-            self.add_error(
-                "payment_method", _("Cash is taken only at pickup or on the cooperative's own delivery.")
-            )
+            if (
+                data.get(_payment_field(coop_id)) == PaymentMethod.COD
+                and methods[coop_id] == DeliveryMethod.COURIER
+            ):
+                self.add_error(
+                    _payment_field(coop_id),
+                    _("Cash is taken only at pickup or on the cooperative's own delivery."),
+                )
         return data
 
     def checkout_request(self) -> CheckoutRequest:
@@ -228,19 +232,22 @@ class CheckoutForm(forms.Form):
         deliveries = {}
         for group in self.groups:
             value = data[_delivery_field(group.cooperative.pk)]
+            paid_by = data[_payment_field(group.cooperative.pk)]
             if value.startswith("pickup-"):
                 deliveries[group.cooperative.pk] = DeliveryChoice(
-                    method=DeliveryMethod.PICKUP, pickup_location_id=int(value.removeprefix("pickup-"))
+                    method=DeliveryMethod.PICKUP,
+                    pickup_location_id=int(value.removeprefix("pickup-")),
+                    payment_method=paid_by,
                 )
             else:
-                deliveries[group.cooperative.pk] = DeliveryChoice(method=value)
+                deliveries[group.cooperative.pk] = DeliveryChoice(method=value, payment_method=paid_by)
         needs_address = any(d.method != DeliveryMethod.PICKUP for d in deliveries.values())
         village = data.get("address")
         return CheckoutRequest(
             contact_name=data["contact_name"],
             contact_phone=data["contact_phone"],
             contact_email=data.get("contact_email") or "",
-            payment_method=data["payment_method"],
+            payment_method="",  # each cooperative's own, in its delivery choice
             deliveries=deliveries,
             address_village_code=village.code if (village is not None and needs_address) else "",
             address_postal_code=(data.get("postal_code") or "") if needs_address else "",
@@ -257,6 +264,8 @@ class CheckoutForm(forms.Form):
             kind, _sep, ident = key.partition(":")
             if kind == "delivery" and ident.isdigit():
                 target = _delivery_field(int(ident))
+            elif kind == "payment" and ident.isdigit():
+                target = _payment_field(int(ident))
             if target in self.fields:
                 for message in messages:
                     self.add_error(target, message)
@@ -268,13 +277,13 @@ class CheckoutForm(forms.Form):
 
 class ReviewForm(forms.Form):
     stars = forms.TypedChoiceField(
-        label=_lazy("Stars"),
+        label=gettext_lazy("Stars"),
         choices=[(n, str(n)) for n in range(5, 0, -1)],
         coerce=int,
         widget=forms.RadioSelect,
     )
     text = forms.CharField(
-        label=_lazy("Your review (optional)"),
+        label=gettext_lazy("Your review (optional)"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -187,15 +187,20 @@ def cart_refresh_prices(*, cart: Cart) -> list[dict]:
 
 @dataclass
 class DeliveryChoice:
+    """How one cooperative's order is delivered and paid. `payment_method` "" takes the
+    checkout's own (`CheckoutRequest.payment_method`): each cooperative is paid on its own, so a
+    cart of two sellers that take no common way of paying can still be placed."""
+
     method: str
     pickup_location_id: int | None = None
+    payment_method: str = ""
 
 
 @dataclass
 class CheckoutRequest:
     contact_name: str
     contact_phone: str
-    payment_method: str
+    payment_method: str  # for every cooperative whose delivery choice names none
     deliveries: dict[int, DeliveryChoice] = field(default_factory=dict)  # cooperative id -> choice
     contact_email: str = ""
     address_village_code: str = ""
@@ -397,7 +402,9 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
     if moved:
         raise PriceChanged(moved)
     contact = _clean_contact(request)
-    if request.payment_method not in PaymentMethod.values:
+    deliveries = request.deliveries.values()
+    per_seller = bool(deliveries) and all(choice.payment_method for choice in deliveries)
+    if (request.payment_method or not per_seller) and request.payment_method not in PaymentMethod.values:
         raise _invalid("payment_method", _("Choose how to pay."))
     by_coop: dict[int, list[CartItem]] = {}
     for item in items:
@@ -467,10 +474,14 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
                         _("%(seller)s does not ship by courier.") % {"seller": cooperative.name},
                     )
                 confirmed = False  # the cooperative quotes the courier's fee first
-        method = request.payment_method
+        # The cooperative's own choice, reported by its own field; else the checkout's.
+        method = choice.payment_method or request.payment_method
+        paying = f"payment:{coop_id}" if choice.payment_method else "payment_method"
+        if method not in PaymentMethod.values:
+            raise _invalid(paying, _("Choose how to pay %(seller)s.") % {"seller": cooperative.name})
         if method == PaymentMethod.QRIS and not cooperative.qris_payload:
             raise _invalid(
-                "payment_method",
+                paying,
                 _("%(seller)s does not take QRIS yet.") % {"seller": cooperative.name},
                 "payment_unavailable",
             )
@@ -478,7 +489,7 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
             seller.transfer_enabled and cooperative.bank_account_number
         ):
             raise _invalid(
-                "payment_method",
+                paying,
                 _("%(seller)s does not take bank transfers.") % {"seller": cooperative.name},
                 "payment_unavailable",
             )
@@ -486,7 +497,7 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
             seller.cod_enabled and choice.method != DeliveryMethod.COURIER
         ):
             raise _invalid(
-                "payment_method",
+                paying,
                 _("Cash is taken only at pickup or on the cooperative's own delivery."),
                 "payment_unavailable",
             )

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -225,7 +225,6 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "changes": changes,
         "subtotal": sum(group.subtotal for group in groups),
         "has_problems": any(group.has_problems for group in groups),
-        "payment_methods": form.payment_methods(),
     }
     return render(request, "market/cart/checkout.html", context)
 
@@ -331,9 +330,9 @@ def _order_context(request: HttpRequest, order, review_forms: dict | None = None
 
 
 BUYER_STEPS: dict[str, Any] = {
-    OrderStatus.CANCELLED: _lazy("The order is cancelled."),
-    OrderStatus.RECEIVED: _lazy("Thank you: the order is marked received."),
-    OrderStatus.COMPLETED: _lazy("The order is complete."),
+    OrderStatus.CANCELLED: gettext_lazy("The order is cancelled."),
+    OrderStatus.RECEIVED: gettext_lazy("Thank you: the order is marked received."),
+    OrderStatus.COMPLETED: gettext_lazy("The order is complete."),
 }
 
 

@@ -22,6 +22,7 @@ from kopdes.market.models import (
     Order,
     Payment,
     PaymentEvent,
+    SellerSettings,
     SettlementEntry,
     StockLevel,
     StockMovement,
@@ -348,6 +349,39 @@ def test_bad_checkout_input_answers_400_with_the_field_and_saves_nothing(client,
     assert not Order.objects.exists() and not Checkout.objects.exists()
     assert StockLevel.objects.get(listing=listing).quantity == 5
     assert Cart.objects.get(token=token).items.count() == 1
+
+
+def test_each_cooperative_is_paid_its_own_way_through_the_api(client):
+    kukar = make_listing(JAHAB, stock=5)
+    sikka = make_listing(MASABEWA, stock=5)
+    SellerSettings.objects.update_or_create(
+        cooperative=sikka.cooperative, defaults={"transfer_enabled": False}
+    )
+    token = new_cart(client)
+    put(client, token, kukar, 1)
+    put(client, token, sikka, 1)
+    body = checkout_body(kukar, sikka, payment="")
+    body["deliveries"][0]["payment_method"] = "transfer"
+    body["deliveries"][1]["payment_method"] = "transfer"
+
+    # Sikka takes no transfer: its own field says so, and nothing is placed.
+    error = assert_error(check_out(client, token, body), 400, "payment_unavailable")
+    assert list(error["fields"]) == [f"payment:{sikka.cooperative_id}"]
+    assert not Order.objects.exists() and StockLevel.objects.get(listing=sikka).quantity == 5
+
+    # No way of paying at all: the checkout's own field.
+    for row in body["deliveries"]:
+        row["payment_method"] = ""
+    assert "payment_method" in assert_error(check_out(client, token, body), 400, "invalid")["fields"]
+
+    body["deliveries"][0]["payment_method"] = "transfer"
+    body["deliveries"][1]["payment_method"] = "cod"
+    placed = check_out(client, token, body)
+    assert placed.status_code == 201
+    methods = {order["cooperative"]["id"]: order["payment_method"] for order in placed.json()["orders"]}
+    assert methods == {kukar.cooperative_id: "transfer", sikka.cooperative_id: "cod"}
+    transfer = next(o for o in placed.json()["orders"] if o["payment_method"] == "transfer")
+    assert transfer["bank"]["amount"] == transfer["total"] and transfer["unique_code"] > 0
 
 
 def test_a_failed_checkout_across_cooperatives_leaves_nothing_half_done_and_the_key_reusable(client):

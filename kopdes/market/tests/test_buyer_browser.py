@@ -51,7 +51,7 @@ def test_a_guest_searches_buys_and_gets_the_qris_on_a_phone(phone_page, live_ser
     form.locator("input[name=contact_phone]").fill("0812 3456 7890")
     pickup = f"pickup-{outlet(listing.cooperative).pk}"
     form.locator(f"input[name=delivery_{listing.cooperative_id}][value='{pickup}']").check()
-    form.locator("input[name=payment_method][value=qris]").check()
+    form.locator(f"input[name=payment_{listing.cooperative_id}][value=qris]").check()
     screenshot(page, "buyer-checkout")
     with page.expect_navigation():
         page.locator("#place-order").tap()
@@ -114,7 +114,7 @@ def test_local_delivery_on_a_phone_fills_the_postal_code_from_the_picked_village
         "(postal) => document.getElementById('id_postal_code').value === postal", arg=village.postal_code
     )
     form.locator("input[name=address_line]").fill("Jl. Mangkurawang 12")
-    form.locator("input[name=payment_method][value=transfer]").check()
+    form.locator(f"input[name=payment_{listing.cooperative_id}][value=transfer]").check()
     assert horizontal_overflow(page) <= 0
     with page.expect_navigation():
         page.locator("#place-order").tap()

@@ -23,7 +23,8 @@ def add(client, listing, quantity=1):
 
 
 def checkout_data(client, *listings, method=DeliveryMethod.PICKUP, payment=PaymentMethod.QRIS, **fields):
-    """What a buyer fills in, with the idempotency key the form was shown with."""
+    """What a buyer fills in, with the idempotency key the form was shown with: the same delivery
+    and payment for each cooperative (`fields` can set one cooperative's own)."""
     page = client.get(CHECKOUT)
     assert page.status_code == 200
     data = {
@@ -31,7 +32,6 @@ def checkout_data(client, *listings, method=DeliveryMethod.PICKUP, payment=Payme
         "contact_name": "Maria Goreti",
         "contact_phone": "0812-3456-7890",
         "contact_email": "",
-        "payment_method": payment,
         "address__1": "64",
         "address__2": "64.02",
         "address__3": "64.02.06",
@@ -42,6 +42,7 @@ def checkout_data(client, *listings, method=DeliveryMethod.PICKUP, payment=Payme
     for listing in listings:
         value = f"pickup-{outlet(listing.cooperative).pk}" if method == DeliveryMethod.PICKUP else method
         data[f"delivery_{listing.cooperative_id}"] = value
+        data[f"payment_{listing.cooperative_id}"] = payment
     data.update(fields)
     return data
 
@@ -326,9 +327,9 @@ def test_courier_orders_wait_for_the_fee_and_cannot_be_cash(client):
     assert 'id="pay-waiting"' in page and 'id="qris"' not in page
 
 
-def test_only_the_payments_every_cooperative_takes_are_offered(client):
-    kukar = make_listing(JAHAB)
-    sikka = make_listing(MASABEWA)
+def test_each_cooperative_offers_and_takes_its_own_ways_of_paying(client):
+    kukar = make_listing(JAHAB, stock=5)
+    sikka = make_listing(MASABEWA, stock=5)
     SellerSettings.objects.update_or_create(
         cooperative=sikka.cooperative, defaults={"transfer_enabled": False}
     )
@@ -336,9 +337,44 @@ def test_only_the_payments_every_cooperative_takes_are_offered(client):
     add(client, sikka)
 
     form = client.get(CHECKOUT).context["form"]
+    assert [v for v, _label in form.fields[f"payment_{kukar.cooperative_id}"].choices] == [
+        "qris",
+        "transfer",
+        "cod",
+    ]
+    assert [v for v, _label in form.fields[f"payment_{sikka.cooperative_id}"].choices] == ["qris", "cod"]
 
-    assert form.payment_methods() == [PaymentMethod.QRIS, PaymentMethod.COD]
-    assert [value for value, _label in form.fields["payment_method"].choices] == ["qris", "cod"]
+    # Sikka takes no transfer: refused by its own field, nothing placed.
+    data = checkout_data(client, kukar, sikka, payment=PaymentMethod.TRANSFER)
+    refused = client.post(CHECKOUT, data)
+    assert refused.status_code == 200 and not Order.objects.exists()
+    assert refused.context["form"].errors[f"payment_{sikka.cooperative_id}"]
+    assert f"payment_{kukar.cooperative_id}" not in refused.context["form"].errors
+
+    # A transfer to one and cash at pickup to the other: two orders, each paid its own way.
+    data[f"payment_{sikka.cooperative_id}"] = PaymentMethod.COD
+    client.post(CHECKOUT, data)
+    methods = dict(Order.objects.values_list("cooperative_id", "payment_method"))
+    assert methods == {kukar.cooperative_id: PaymentMethod.TRANSFER, sikka.cooperative_id: PaymentMethod.COD}
+    transfer = Order.objects.get(cooperative=kukar.cooperative)
+    assert transfer.unique_code > 0 and transfer.expires_at is not None
+    assert Order.objects.get(cooperative=sikka.cooperative).expires_at is None
+
+
+def test_a_cooperative_that_takes_no_payment_says_so_on_the_checkout(client):
+    listing = make_listing(JAHAB, stock=5)
+    listing.cooperative.qris_payload = ""
+    listing.cooperative.save(update_fields=["qris_payload"])
+    SellerSettings.objects.update_or_create(
+        cooperative=listing.cooperative, defaults={"transfer_enabled": False, "cod_enabled": False}
+    )
+    add(client, listing)
+
+    page = client.get(CHECKOUT).content.decode()
+
+    assert "cannot take payments yet" in page
+    assert client.post(CHECKOUT, checkout_data(client, listing)).status_code == 200
+    assert not Order.objects.exists()
 
 
 def test_a_logged_in_buyer_gets_their_contact_prefilled_and_owns_the_order(client):
