@@ -83,7 +83,7 @@ def display_points_managed(*, user) -> QuerySet[DisplayPoint]:
     if operated:
         scope |= Q(operator_id__in=operated)
     if prefixes:
-        scope |= region_q(user, "region_id")
+        scope |= region_q(user, "region__code")  # the key itself: no join
     return points.filter(scope)
 
 

@@ -61,6 +61,17 @@ def test_anyone_sees_the_open_display_points_in_few_queries(client, django_asser
     assert response.text.count('data-point="') == 5
 
 
+def test_an_admin_finds_the_points_of_their_region_on_the_list(client, point, regions):
+    elsewhere = make_point(region="53.07.01.2001", name="Galeri Maumere")
+
+    for admin, mine, theirs in ((admin_of(KUKAR), point, elsewhere), (admin_of(SIKKA), elsewhere, point)):
+        client.force_login(admin)
+        response = client.get(url("display_list"))
+        assert response.status_code == 200
+        managed = response.text.split('id="managed"')[1].split("</section>")[0]
+        assert f'data-point="{mine.slug}"' in managed and f'data-point="{theirs.slug}"' not in managed
+
+
 def test_the_list_filters_by_kind(client, point):
     response = client.get(url("display_list"), {"kind": "harbour"})
     assert response.status_code == 200 and "Galeri Bandara Uji" not in response.text
