@@ -22,7 +22,7 @@ from kopdes.accounts.identifiers import normalize_phone
 from kopdes.core.demo import loaders
 from kopdes.core.request_context import channel
 
-PAGES_PER_ROLE = 40
+PAGES_PER_ROLE = 60
 SAME_SHAPE = 2  # pages whose addresses differ only by ids or slugs: this many per shape
 # Not followed: leaving, switching the language, files and downloads, the API.
 SKIP = re.compile(r"/bahasa/|/keluar|/static/|/media/|/api/|\.(xlsx|csv|json|pdf)\b|/ekspor|/unduh|export")
