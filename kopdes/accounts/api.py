@@ -1,9 +1,10 @@
 from datetime import datetime
 
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kopdes.core.errors import DomainError
+from kopdes.core.pagination import Pages
 from kopdes.core.policies import require
 from kopdes.regions.selectors import region_get
 
@@ -150,7 +151,7 @@ def revoke_token(request, token_id: int):
 
 
 @router.get("/users", response=list[UserOut])
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_users(request, filters: Query[UserFilter]):
     return selectors.user_list(user=request.user, query=filters.q, region=filters.region, role=filters.role)
 
@@ -219,7 +220,7 @@ def revoke_role(request, assignment_id: int):
 
 
 @router.get("/organizations", response=list[OrgOut])
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_organizations(request, q: str = "", kind: str = "", region: str = ""):
     return selectors.organization_list(user=request.user, query=q, kind=kind, region=region)
 
@@ -234,7 +235,7 @@ def create_organization(request, payload: OrgIn):
 
 
 @router.get("/audit", response=list[AuditOut])
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_audit(request, filters: Query[AuditFilter]):
     return selectors.audit_list(
         user=request.user, action=filters.action, region=filters.region, actor=filters.actor

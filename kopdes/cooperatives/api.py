@@ -14,11 +14,12 @@ from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kopdes.accounts.identifiers import login_key
 from kopdes.accounts.selectors import user_by_phone
 from kopdes.core.errors import DomainError, NotFound
+from kopdes.core.pagination import Pages
 from kopdes.core.policies import require
 from kopdes.regions.models import Region
 from kopdes.regions.selectors import region_get
@@ -381,7 +382,7 @@ def _officer_get(*, user, pk: int) -> Officer:
 
 
 @router.get("", response=list[CooperativeSummaryOut], summary="The registry, filtered")
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_cooperatives(request, filters: Query[CooperativeFilter]):
     return selectors.cooperative_list(
         user=request.user, region=filters.region, stage=filters.stage, scheme=filters.scheme, query=filters.q
@@ -531,7 +532,7 @@ def end_officer(request, officer_id: int):
 
 
 @router.get("/{cooperative_id}/members", response=list[MemberOut])
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_members(request, cooperative_id: int, filters: Query[MemberFilter]):
     cooperative = selectors.cooperative_get(user=request.user, pk=cooperative_id)
     return selectors.member_list(

@@ -13,9 +13,10 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kopdes.core.errors import DomainError, NotFound
+from kopdes.core.pagination import Pages
 from kopdes.core.policies import require
 from kopdes.regions.selectors import region_get
 
@@ -121,7 +122,7 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 
 
 @router.get("", response=list[ImportOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_imports(request):
     """Imports you started, and those of the regions you administer."""
     return imports.import_list(user=request.user)

@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django_stubs_ext import StrOrPromise
 from ninja import NinjaAPI, Schema
@@ -63,6 +64,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(Http404)
     def not_found(request, exc):
         return error_response(api, request, 404, "not_found", _("Not found."))
+
+    @api.exception_handler(MultiPartParserError)
+    def unreadable_body(request, exc):
+        # A multipart body without its boundary, or cut short: the client's fault, not ours.
+        return error_response(
+            api, request, 400, "bad_request", _("The request's body could not be read: send it again.")
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):

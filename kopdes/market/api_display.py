@@ -8,11 +8,12 @@ from typing import Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kopdes.accounts.api_auth import API_AUTH
 from kopdes.accounts.models import Organization
 from kopdes.core.errors import DomainError, NotFound
+from kopdes.core.pagination import Pages
 from kopdes.regions.models import Region
 
 from . import selectors_display as selectors
@@ -204,7 +205,7 @@ def _point(request, slug: str, action: str):
 
 
 @router.get("", response=list[PointOut], auth=PUBLIC, summary="Open display points")
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_points(request, filters: Query[PointFilter]):
     return selectors.display_point_list(
         user=request.user, kind=filters.kind or "", region=filters.region.strip()

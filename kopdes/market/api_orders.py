@@ -15,12 +15,13 @@ from django.http import JsonResponse
 from django.urls import NoReverseMatch
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kopdes.accounts.api_auth import Session, TokenAuth
 from kopdes.cooperatives.models import Cooperative
 from kopdes.cooperatives.selectors import cooperative_public
 from kopdes.core.errors import DomainError, NotFound
+from kopdes.core.pagination import Pages
 from kopdes.core.policies import can, require
 from kopdes.regions.models import Region
 
@@ -787,7 +788,7 @@ def checkout(request, payload: CheckoutIn):
 
 
 @router.get("/orders", response=list[OrderRowOut], summary="The logged-in buyer's orders, newest first")
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def my_orders(request):
     return selectors.orders_of_buyer(user=request.user)
 
@@ -914,7 +915,7 @@ def payment_callback(request):
     response=list[OrderRowOut],
     summary="A cooperative's order board, newest first (?status= to filter)",
 )
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def order_board(request, slug: str, filters: Query[BoardFilter]):
     cooperative = _cooperative(slug)
     status = filters.status.strip()
@@ -964,7 +965,7 @@ def settlement(request, slug: str, filters: Query[SettlementFilter]):
     response=list[ListingOut],
     summary="Everything a cooperative lists, on sale or not, with its stock (its officers)",
 )
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def listing_list(request, slug: str):
     cooperative = _cooperative(slug)
     require(request.user, "market.listing.view_own", cooperative)

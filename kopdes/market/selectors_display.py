@@ -39,7 +39,7 @@ def display_point_list(*, user, kind: str = "", region: str = "") -> QuerySet[Di
     if kind:
         points = points.filter(kind=kind)
     if region:
-        points = points.filter(Q(region_id=region) | Q(region_id__startswith=region + "."))
+        points = points.filter(Q(region_id=region) | Q(region__code__startswith=region + "."))
     return points.order_by("name", "id")
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kopdes.accounts.api_auth import API_AUTH
+from kopdes.core.pagination import Pages
 
 from . import selectors
 from .measures import SCHEMES, STAGES
@@ -101,7 +102,7 @@ def region_coverage(request, code: str):
 
 
 @router.get("/{code}/without-cooperative", response=list[VillageOut], auth=None)
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def villages_without_cooperative(request, code: str):
     """The villages of a province, regency or district that have no cooperative yet."""
     region, _ancestors = selectors.region_for_gaps(user=request.user, code=code)

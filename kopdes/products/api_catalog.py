@@ -6,10 +6,11 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kopdes.accounts.api_auth import API_AUTH
 from kopdes.core.errors import DomainError, NotFound
+from kopdes.core.pagination import Pages
 from kopdes.regions.models import Region
 
 from . import selectors_catalog as selectors
@@ -313,7 +314,7 @@ def create_producer(request, payload: ProducerIn):
 
 
 @router.get("", response=list[ProductSummaryOut], auth=PUBLIC, summary="Published products, filtered")
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_products(request, filters: Query[PublicFilter]):
     return selectors.products_public(
         user=request.user,
@@ -326,7 +327,7 @@ def list_products(request, filters: Query[PublicFilter]):
 
 
 @router.get("/managed", response=list[ProductSummaryOut], summary="Products the caller may manage")
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_managed(request, filters: Query[ManagedFilter]):
     return selectors.products_managed(
         user=request.user,

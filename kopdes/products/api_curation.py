@@ -9,9 +9,10 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kopdes.core.errors import DomainError
+from kopdes.core.pagination import Pages
 from kopdes.core.policies import require
 from kopdes.regions.selectors import region_get
 
@@ -143,7 +144,7 @@ def history(request, product_id: int):
 
 
 @router.get("/queue", response=list[RoundOut], summary="Open rounds the caller may score")
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def my_queue(request):
     require(request.user, "products.curation.queue")
     return sel.curator_queue(request.user).prefetch_related("scores")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.utils import timezone
-from ninja import File, Form, Router, Schema, Status, UploadedFile
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
 from kopdes.core.errors import NotFound
 from kopdes.core.policies import require
@@ -257,14 +257,15 @@ def set_target(request, province_code: str, payload: TargetIn):
 
 
 @router.get("/boards/province/{code}", response=BoardOut, auth=None, summary="A province's board (public)")
-def board_province(request, code: str, year: int | None = None):
+def board_province(request, code: str, year: int | None = Query(None, ge=2020, le=2100)):
+    # The years a board can show, as on the web page (`YearForm`); empty: this year.
     province = sel.region_get(code, 1)
     data = sel.board(user=request.user, region=province, year=year or sel.local_today(code).year)
     return _board_out(data)
 
 
 @router.get("/boards/regency/{code}", response=BoardOut, auth=None, summary="A regency's board (public)")
-def board_regency(request, code: str, year: int | None = None):
+def board_regency(request, code: str, year: int | None = Query(None, ge=2020, le=2100)):
     regency = sel.region_get(code, 2)
     data = sel.board(
         user=request.user, region=regency, year=year or sel.local_today(code).year, with_products=True

@@ -1,8 +1,9 @@
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kopdes.core.errors import DomainError
+from kopdes.core.pagination import Pages
 from kopdes.core.policies import require
 
 from .codes import normalize_code
@@ -50,7 +51,7 @@ def _check_code(code: str | None, field: str) -> str | None:
 
 
 @router.get("/", response=list[RegionOut], auth=None)
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_regions(request, filters: Query[RegionFilter]):
     """Children of `parent` (the provinces without it), or a name search with `q`."""
     require(request.user, "regions.view")
@@ -75,7 +76,7 @@ def get_region(request, code: str):
 
 
 @router.get("/{code}/children", response=list[RegionOut], auth=None)
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_children(request, code: str):
     region = region_get(code=code)
     require(request.user, "regions.view", region)

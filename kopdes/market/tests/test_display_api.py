@@ -49,6 +49,15 @@ def test_anyone_lists_the_open_points(client, point):
     assert client.get(BASE, {"kind": "hotel"}).json()["count"] == 0
 
 
+def test_the_list_keeps_the_points_inside_a_region(client, point):
+    elsewhere = make_point(region="53.07.01.2001", name="Galeri Maumere Api")
+
+    for region, slug in (("64", point.slug), ("53.07", elsewhere.slug), ("53.07.01.2001", elsewhere.slug)):
+        response = client.get(BASE, {"region": region})
+        assert response.status_code == 200
+        assert [item["slug"] for item in response.json()["items"]] == [slug]
+
+
 def test_the_operator_reads_the_shelf_and_outsiders_do_not(client, point, amplang, cashier):
     response = client.get(f"{BASE}/{point.slug}/stock", **bearer(cashier))
     assert response.status_code == 200

@@ -72,6 +72,16 @@ def test_an_admin_finds_the_points_of_their_region_on_the_list(client, point, re
         assert f'data-point="{mine.slug}"' in managed and f'data-point="{theirs.slug}"' not in managed
 
 
+def test_the_list_filters_by_province(client, point):
+    elsewhere = make_point(region="53.07.01.2001", name="Galeri Maumere")
+
+    response = client.get(url("display_list"), {"region": "53"})
+
+    assert response.status_code == 200
+    assert "Galeri Maumere" in response.text and "Galeri Bandara Uji" not in response.text
+    assert elsewhere.slug in response.text
+
+
 def test_the_list_filters_by_kind(client, point):
     response = client.get(url("display_list"), {"kind": "harbour"})
     assert response.status_code == 200 and "Galeri Bandara Uji" not in response.text
