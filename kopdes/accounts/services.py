@@ -124,7 +124,11 @@ def user_update(*, actor: User, user: User, **fields) -> User:
         )
         user.phone, user.email = phone, email
     if "full_name" in fields:
-        user.full_name = fields["full_name"].strip()
+        name = (fields["full_name"] or "").strip()
+        if not name:  # a name sent as null or spaces: a person keeps one
+            message = _("Enter the person's name.")
+            raise DomainError(message, code="invalid", fields={"full_name": [message]})
+        user.full_name = name
     if "region" in fields:
         user.region = fields["region"]
     user.save()

@@ -202,6 +202,23 @@ def test_suspending_through_patch(client, sikka_admin):
     assert response.status_code == 200 and response.json()["is_active"] is False
 
 
+@pytest.mark.parametrize("name", [None, "   "])
+def test_a_name_sent_empty_is_refused_and_kept(client, sikka_admin, name):
+    target = person(full_name="Maria Goreti", region="53.07.01.2001")
+
+    response = client.patch(
+        f"/api/v1/users/{target.pk}",
+        {"full_name": name},
+        content_type="application/json",
+        **bearer(sikka_admin),
+    )
+
+    assert_error(response, 400, "invalid")
+    assert "full_name" in response.json()["error"]["fields"]
+    target.refresh_from_db()
+    assert target.full_name == "Maria Goreti"
+
+
 def test_the_audit_listing_is_for_admins_and_scoped(client, sikka_admin):
     AuditEvent.objects.create(action="test.inside", region_code="53.07.01.2001")
     AuditEvent.objects.create(action="test.outside", region_code="64.02")
