@@ -13,6 +13,7 @@ from kopdes.regions.forms import RegionField
 from .choices import LocationKind
 from .models import Location
 from .services_seller import MAX_PAYMENT_HOURS
+from .services_stock import MAX_MIN_ORDER
 
 
 def _number(**attrs) -> forms.NumberInput:
@@ -31,7 +32,12 @@ class ListingFields(forms.Form):
         help_text=_("Used for courier rates."),
     )
     min_order = forms.IntegerField(
-        label=_("Minimum order"), min_value=1, max_value=100_000, initial=1, required=False, widget=_number()
+        label=_("Minimum order"),
+        min_value=1,
+        max_value=MAX_MIN_ORDER,
+        initial=1,
+        required=False,
+        widget=_number(),
     )
     is_active = forms.BooleanField(label=_("On sale"), required=False, initial=True)
 

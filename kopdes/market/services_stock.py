@@ -115,6 +115,11 @@ def listings_refresh_for_product(*, product_id: int) -> int:
     return changed_any
 
 
+# A cart line holds at most 10,000 units (`services_orders.MAX_QUANTITY`): a larger minimum could
+# never be bought.
+MAX_MIN_ORDER = 10_000
+
+
 def _clean_listing(values: dict) -> dict:
     clean: dict[str, int | bool] = {}
     for name in LISTING_FIELDS:
@@ -130,8 +135,8 @@ def _clean_listing(values: dict) -> dict:
             raise _invalid(name, _("Enter a whole number.")) from None
         if name == "price" and not (1 <= number <= MAX_PRICE):
             raise _invalid(name, _("The price must be between Rp1 and Rp1.000.000.000."))
-        if name == "min_order" and number < 1:
-            raise _invalid(name, _("The minimum order is at least 1."))
+        if name == "min_order" and not (1 <= number <= MAX_MIN_ORDER):
+            raise _invalid(name, _("The minimum order must be between 1 and 10,000."))
         if name == "weight_grams" and not (0 <= number <= 1_000_000):
             raise _invalid(name, _("The weight must be between 0 and 1,000,000 grams."))
         clean[name] = number

@@ -101,6 +101,24 @@ def test_listing_refuses_bad_input_and_other_peoples_products(client):
     assert not Listing.objects.exists()
 
 
+@pytest.mark.parametrize("min_order", [0, 10_001, 2**63 + 1])
+def test_a_minimum_order_no_cart_can_hold_is_refused(client, min_order):
+    # 2**63 + 1 overflowed SQLite's integers: a 500, found by schemathesis.
+    listing = make_listing(price=20_000)
+    url = f"{API}/listings/{listing.pk}"
+    chair = officer(listing.cooperative)
+
+    error = assert_error(
+        client.patch(url, {"min_order": min_order}, content_type=JSON, **bearer(chair)), 400, "invalid"
+    )
+
+    assert "min_order" in error["fields"]
+    assert (
+        client.patch(url, {"min_order": 10_000}, content_type=JSON, **bearer(chair)).json()["min_order"]
+        == 10_000
+    )
+
+
 def test_the_chair_changes_a_listing_and_an_outsider_cannot(client):
     listing = make_listing(price=20_000)
     url = f"{API}/listings/{listing.pk}"
