@@ -156,7 +156,8 @@ else:
     # 19 statements cost the server 1.45 ms of CPU instead of 2.7 ms; ADR 14). Off with
     # PG_PREPARED=0 behind a pooler in transaction mode, which cannot keep prepared statements.
     if env("PG_PREPARED", "1") != "0":
-        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2}
+        # Added to what the URL's query gives (sslmode=require and the like).
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")

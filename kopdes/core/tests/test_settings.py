@@ -60,3 +60,18 @@ def test_production_passes_the_deploy_check_with_zero_warnings(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def _database_options(**env: str) -> str:
+    code = "from django.conf import settings as s; print(sorted(s.DATABASES['default']['OPTIONS'].items()))"
+    result = run_manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]  # after the shell's note of what it imported
+
+
+def test_postgresql_prepares_statements_keeping_the_urls_own_options():
+    options = _database_options(DATABASE_URL="postgresql://kopdes@db.example.id/kopdes?sslmode=require")
+    assert options == "[('prepare_threshold', 2), ('server_side_binding', True), ('sslmode', 'require')]"
+
+    behind_a_pooler = _database_options(DATABASE_URL="postgresql://kopdes@pooler/kopdes", PG_PREPARED="0")
+    assert "server_side_binding" not in behind_a_pooler
