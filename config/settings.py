@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kopdes.core.middleware.RequestContextMiddleware",
+    "kopdes.core.middleware.RejectNulMiddleware",
     "kopdes.core.exception_middleware.DomainErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

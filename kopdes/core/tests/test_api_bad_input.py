@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kopdes.accounts.choices import Role
+from kopdes.accounts.models import ApiToken
 from kopdes.accounts.tests.factories import bearer, person
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +55,33 @@ def test_a_board_of_a_year_out_of_range_is_refused(client, regions, year):
     )
     assert list(body["fields"]) == ["year"]
     assert client.get("/api/v1/licences/boards/province/64", {"year": 2026}).status_code == 200
+
+
+NUL_REQUESTS = [
+    ("get", "/api/v1/display-points?region=%00", None),
+    ("get", "/api/v1/licences/featured?regency=64%00", None),
+    ("get", "/api/v1/regions/64%00", None),
+    ("post", "/api/v1/tokens", '{"name": "laporan\\u0000harian"}'),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), NUL_REQUESTS)
+def test_a_nul_character_anywhere_in_an_api_request_is_refused(client, regions, method, path, body):
+    # PostgreSQL cannot hold or compare a NUL in text: each of these was a 500 there.
+    headers = bearer(person(Role.ADMIN_NATIONAL))
+    tokens = ApiToken.objects.count()
+    extra = {"data": body, "content_type": "application/json"} if body else {}
+
+    response = getattr(client, method)(path, **extra, **headers)
+
+    error_of(response, 400, "invalid_characters")
+    assert ApiToken.objects.count() == tokens
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(client):
+    admin = person(Role.ADMIN_NATIONAL)
+    response = client.post(
+        "/api/v1/tokens", '{"name": "C:\\\\u0000"}', content_type="application/json", **bearer(admin)
+    )
+    assert response.status_code == 201, response.content
+    assert ApiToken.objects.get(name="C:\\u0000")
