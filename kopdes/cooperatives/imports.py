@@ -1019,7 +1019,7 @@ def _resolve_column(value: Any, headers: list[str]) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value if 0 <= value < len(headers) else -1
     text = str(value).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return _resolve_column(int(text), headers)
     for index, header in enumerate(headers):
         if header == text:

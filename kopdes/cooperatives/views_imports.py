@@ -91,7 +91,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("cooperative") or request.POST.get("cooperative") or ""
     cooperative = None
     if raw:
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):  # isdigit() alone takes "²", which int() refuses
             raise NotFound(code="unknown_cooperative")
         cooperative = cooperative_get(user=request.user, pk=int(raw))
         require(request.user, imports.ACTIONS[ImportKind.MEMBERS], cooperative)

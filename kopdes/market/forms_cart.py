@@ -185,7 +185,7 @@ class CheckoutForm(forms.Form):
 
     def clean_postal_code(self) -> str:
         postal = (self.cleaned_data.get("postal_code") or "").strip()
-        if postal and not (len(postal) == 5 and postal.isdigit()):
+        if postal and not (len(postal) == 5 and postal.isascii() and postal.isdigit()):
             raise ValidationError(_("Enter a five-digit postal code."), code="invalid")
         return postal
 

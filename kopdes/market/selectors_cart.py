@@ -167,7 +167,7 @@ def line_reviews(*, lines: list[OrderLine]) -> dict[int, Review]:
 
 def order_line(*, order: Order, line_id) -> OrderLine | None:
     """One line of an order already found (and allowed) by the caller; None if not its line."""
-    if not str(line_id).isdigit():
+    if not (str(line_id).isascii() and str(line_id).isdigit()):
         return None
     line = OrderLine.objects.filter(order=order, pk=int(line_id)).first()
     if line is not None:

@@ -117,7 +117,7 @@ def cart_set(*, actor, cart: Cart, listing_id, quantity, add: bool = False) -> C
     quantity = _quantity(quantity)
     listing = (
         Listing.objects.filter(pk=listing_id).select_related(None).first()
-        if str(listing_id).isdigit()
+        if str(listing_id).isascii() and str(listing_id).isdigit()  # not "²": int() refuses it
         else None
     )
     if listing is None or not listing.sellable:
@@ -275,7 +275,7 @@ def _address(request: CheckoutRequest):
             "address_village_code", _("Choose the village of the delivery address."), "address_required"
         )
     postal = (request.address_postal_code or "").strip() or (village.postal_code or "")
-    if not (len(postal) == 5 and postal.isdigit()):
+    if not (len(postal) == 5 and postal.isascii() and postal.isdigit()):
         raise _invalid("address_postal_code", _("Enter a five-digit postal code."))
     line = (request.address_line or "").strip()
     if not line:
