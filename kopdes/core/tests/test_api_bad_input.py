@@ -85,3 +85,14 @@ def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(client):
     )
     assert response.status_code == 201, response.content
     assert ApiToken.objects.get(name="C:\\u0000")
+
+
+@pytest.mark.parametrize("query", ["action=%00", "actor=x%00y"])
+def test_a_nul_in_a_pages_query_is_a_bad_request_page(client, query):
+    # The audit trail's filters reached PostgreSQL with it: a 500 there (a crawl, 2026-11-24).
+    client.force_login(person(Role.ADMIN_NATIONAL))
+
+    response = client.get(f"/audit/?{query}")
+
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
