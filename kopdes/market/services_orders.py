@@ -53,9 +53,7 @@ from .models import (
     SettlementEntry,
     StockMovement,
 )
-from .services_stock import out_of_stock, stock_release_order, stock_take
-
-MAX_QUANTITY = 10_000
+from .services_stock import MAX_QUANTITY, out_of_stock, stock_release_order, stock_take
 
 
 def _invalid(field_name: str, message: str, code: str = "invalid") -> DomainError:

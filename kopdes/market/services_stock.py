@@ -115,9 +115,8 @@ def listings_refresh_for_product(*, product_id: int) -> int:
     return changed_any
 
 
-# A cart line holds at most 10,000 units (`services_orders.MAX_QUANTITY`): a larger minimum could
-# never be bought.
-MAX_MIN_ORDER = 10_000
+MAX_QUANTITY = 10_000  # units in one cart line (the checkout's limit)
+MAX_MIN_ORDER = MAX_QUANTITY  # a larger minimum order could never be bought
 
 
 def _clean_listing(values: dict) -> dict:
