@@ -18,6 +18,7 @@ from functools import lru_cache
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db.models import F, Q
+from django.db.models.base import ModelState
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -130,6 +131,7 @@ class CatalogPage:
     total_capped: bool  # there are more than `total`
     terms: list[str] = field(default_factory=list)  # the stemmed query words
     suggestion: str = ""  # a query that finds something, when this one found nothing
+    regions: dict = field(default_factory=dict)  # catalog_regions() as this page read it
 
     @property
     def page(self) -> int:
@@ -234,8 +236,8 @@ def catalog_query_parse(data: Mapping[str, object]) -> CatalogQuery:
     if sort not in SortOrder.values:
         _bad(errors, "sort", _("Choose a valid option."))
         sort = SortOrder.RELEVANCE
-    regions = catalog_regions()
     province, regency = text("province"), text("regency")
+    regions = catalog_regions() if province or regency else {}
     if province and province not in {code for code, _name in regions["provinces"]}:
         _bad(errors, "province", _("Unknown region code: %(code)s") % {"code": province})
     if regency:
@@ -319,38 +321,40 @@ class _Months:
         now = timezone.now()
         self._of = lambda code: local_month(code, now)
         self._cache: dict[str, date] = {}
+        self._regions: dict | None = None
+
+    @property
+    def regions(self) -> dict:
+        """`catalog_regions()`, read once for the request (each reading asks the cache for the
+        region tree's version)."""
+        if self._regions is None:
+            self._regions = catalog_regions()
+        return self._regions
 
     def of(self, province_code: str) -> date:
         if province_code not in self._cache:
             self._cache[province_code] = self._of(province_code or "31")
         return self._cache[province_code]
 
-    def condition(self) -> Q:
+    def condition(self, connection, alias: str) -> tuple[str, list]:
+        """A listing featured this month, as an SQL condition over the table `alias`."""
         by_month: dict[date, list[str]] = {}
-        for code, _name in catalog_regions()["provinces"]:
-            by_month.setdefault(self.of(code), []).append(code)
-        if len(by_month) == 1:
-            return Q(featured_month=next(iter(by_month)))
-        return Q(
-            *[Q(featured_month=m, province_code__in=codes) for m, codes in by_month.items()], _connector=Q.OR
-        )
-
-    def sql(self, connection, alias: str) -> tuple[str, list]:
-        """1 for a listing featured this month, else 0, as SQL over the table `alias`."""
-        by_month: dict[date, list[str]] = {}
-        for code, _name in catalog_regions()["provinces"]:
+        for code, _name in self.regions["provinces"]:
             by_month.setdefault(self.of(code), []).append(code)
         if len(by_month) <= 1:
             month = next(iter(by_month), self.of("31"))
-            return f"(CASE WHEN {alias}.featured_month = %s THEN 1 ELSE 0 END)", [
-                connection.ops.adapt_datefield_value(month)
-            ]
+            return f"{alias}.featured_month = %s", [connection.ops.adapt_datefield_value(month)]
         parts, params = [], []
         for month, codes in by_month.items():
             places = ", ".join(["%s"] * len(codes))
             parts.append(f"({alias}.featured_month = %s AND {alias}.province_code IN ({places}))")
             params += [connection.ops.adapt_datefield_value(month), *codes]
-        return f"(CASE WHEN {' OR '.join(parts)} THEN 1 ELSE 0 END)", params
+        return f"({' OR '.join(parts)})", params
+
+    def sql(self, connection, alias: str) -> tuple[str, list]:
+        """1 for a listing featured this month, else 0, as SQL over the table `alias`."""
+        condition, params = self.condition(connection, alias)
+        return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)", params
 
     def key(self) -> str:
         return ",".join(sorted({self.of(code).isoformat() for code in ("31", "64", "91")}))
@@ -428,44 +432,138 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
     return ids, min(found, MAX_RESULTS), found >= MAX_RESULTS
 
 
-_BROWSE_ORDER: dict[str, tuple[str, str]] = {
-    SortOrder.NEWEST: ("-created_at", "-id"),
-    SortOrder.PRICE_LOW: ("price", "-id"),
-    SortOrder.PRICE_HIGH: ("-price", "-id"),
-    SortOrder.STARS: ("-stars", "-id"),
+_BROWSE_ORDER: dict[str, str] = {
+    SortOrder.NEWEST: "{t}.created_at DESC, {t}.id DESC",
+    SortOrder.PRICE_LOW: "{t}.price ASC, {t}.id DESC",
+    SortOrder.PRICE_HIGH: "{t}.price DESC, {t}.id DESC",
+    SortOrder.STARS: "{t}.stars DESC, {t}.id DESC",
 }
 
 
-def _count(base) -> tuple[int, bool]:
-    count = base.order_by()[: MAX_RESULTS + 1].count()
-    return min(count, MAX_RESULTS), count > MAX_RESULTS
+class _Statements:
+    """The browsing statements of one catalog request, written over the filtered queryset's WHERE.
+
+    Every filter is on the listing's own columns, so the WHERE the ORM compiles for the query is
+    all a statement needs; it is compiled once per request and shared by the count, the featured
+    listings and the page. The cards' columns and their converters come from the ORM too, once per
+    database (`_card_columns`). Building the three querysets through the ORM cost three times what
+    running them did (1.2 of 1.6 ms for the first page, ADR 14).
+    """
+
+    def __init__(self, base) -> None:
+        from django.db import connections
+
+        self.connection = connections[base.db]
+        self.columns = _card_columns(base.db)
+        self.table = self.columns.table
+        compiler = base.query.get_compiler(using=base.db)
+        self.where, params = compiler.compile(base.query.where)
+        self.params = list(params)
+
+    def rows(self, sql: str, params: list) -> list[tuple]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def count(self) -> tuple[int, bool]:
+        t = self.table
+        sql = f"SELECT COUNT(*) FROM (SELECT {t}.id FROM {t} WHERE {self.where} LIMIT %s) s"  # noqa: S608  (compiled WHERE; values are parameters)
+        count = self.rows(sql, [*self.params, MAX_RESULTS + 1])[0][0]
+        return min(count, MAX_RESULTS), count > MAX_RESULTS
+
+    def featured_ids(self, months: _Months, limit: int) -> list[int]:
+        t = self.table
+        condition, params = months.condition(self.connection, t)
+        sql = (
+            f"SELECT {t}.id FROM {t} WHERE ({self.where} AND {condition})"  # noqa: S608  (as above)
+            f" ORDER BY {t}.created_at DESC, {t}.id DESC LIMIT %s"
+        )
+        return [row[0] for row in self.rows(sql, [*self.params, *params, limit])]
+
+    def page(self, order: str, start: int, size: int, *, without: list[int] = ()) -> list[Listing]:
+        """`size` cards from `start` in `order` (of `_BROWSE_ORDER`), less the listings `without`."""
+        t = self.table
+        where, params = self.where, list(self.params)
+        if without:
+            where = f"{where} AND NOT ({t}.id IN ({', '.join(['%s'] * len(without))}))"
+            params += without
+        sql = (
+            f"SELECT {self.columns.sql} FROM {t} WHERE ({where})"  # noqa: S608  (as above)
+            f" ORDER BY {order.format(t=t)} LIMIT %s OFFSET %s"
+        )
+        return self.columns.listings(self.rows(sql, [*params, size, start]), self.connection)
+
+    def by_id(self, ids: list[int]) -> list[Listing]:
+        """The cards of these listings (those still matching the filters), in the order of `ids`."""
+        if not ids:
+            return []
+        t = self.table
+        places = ", ".join(["%s"] * len(ids))
+        sql = f"SELECT {self.columns.sql} FROM {t} WHERE ({self.where} AND {t}.id IN ({places}))"  # noqa: S608  (as above)
+        rows = self.rows(sql, [*self.params, *ids])
+        found = {listing.pk: listing for listing in self.columns.listings(rows, self.connection)}
+        return [found[pk] for pk in ids if pk in found]
+
+
+@dataclass(frozen=True)
+class _CardColumns:
+    table: str  # the listing table, quoted
+    sql: str  # CARD_FIELDS' columns, qualified and quoted
+    converters: list[tuple[int, list, object]]  # (position, the backend's converters, expression)
+
+    def listings(self, rows: list[tuple], connection) -> list[Listing]:
+        """Listings as the ORM makes them for `.only(*CARD_FIELDS)`: the loaded values in the
+        instance's __dict__ (converted as the ORM converts them), every other field deferred and
+        loaded if asked for; `_state` says from which database, not new."""
+        out = []
+        for row in rows:
+            values = list(row)
+            for position, functions, expression in self.converters:
+                value = values[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                values[position] = value
+            listing = Listing.__new__(Listing)
+            listing.__dict__.update(zip(CARD_FIELDS, values, strict=True))
+            listing._state = ModelState()
+            listing._state.adding = False
+            listing._state.db = connection.alias
+            out.append(listing)
+        return out
+
+
+@lru_cache(maxsize=4)
+def _card_columns(alias: str) -> _CardColumns:
+    compiler = Listing.objects.using(alias).values_list(*CARD_FIELDS).query.get_compiler(using=alias)
+    compiler.setup_query()
+    columns = [compiler.compile(column)[0] for column, _sql, _alias in compiler.select]
+    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+    return _CardColumns(
+        table=compiler.quote_name_unless_alias(Listing._meta.db_table),
+        sql=", ".join(columns),
+        converters=[
+            (position, functions, expression) for position, (functions, expression) in converters.items()
+        ],
+    )
 
 
 def _browse(base, query: CatalogQuery, months: _Months) -> tuple[list[Listing], int, bool]:
-    total, capped = _count(base)
+    statements = _Statements(base)
+    total, capped = statements.count()
     start = (query.page - 1) * query.per_page
     if start >= total:
         return [], total, capped
     size = min(query.per_page, total - start)
-    cards = base.only(*CARD_FIELDS)
+    newest = _BROWSE_ORDER[SortOrder.NEWEST]
     if query.sort in _BROWSE_ORDER:
-        return list(cards.order_by(*_BROWSE_ORDER[query.sort])[start : start + size]), total, capped
+        return statements.page(_BROWSE_ORDER[query.sort], start, size), total, capped
     # Relevance without words: featured listings of this month first, then the newest.
-    featured = list(
-        base.filter(months.condition())
-        .order_by("-created_at", "-id")
-        .values_list("id", flat=True)[:FEATURED_FIRST]
-    )
-    page_featured = featured[start : start + size]
-    items: list[Listing] = []
-    if page_featured:
-        found = {listing.pk: listing for listing in cards.filter(pk__in=page_featured).order_by()}
-        items = [found[pk] for pk in page_featured if pk in found]
+    featured = statements.featured_ids(months, FEATURED_FIRST)
+    items = statements.by_id(featured[start : start + size])
     rest_start = max(0, start - len(featured))
     rest_size = size - len(items)
     if rest_size > 0:
-        rest = cards.exclude(pk__in=featured) if featured else cards
-        items.extend(rest.order_by("-created_at", "-id")[rest_start : rest_start + rest_size])
+        items.extend(statements.page(newest, rest_start, rest_size, without=featured))
     return items, total, capped
 
 
@@ -477,7 +575,7 @@ def _product_url_prefix(script_prefix: str) -> str:
 
 
 def _decorate(items: list[Listing], months: _Months) -> list[Listing]:
-    names = catalog_regions()["names"]
+    names = months.regions["names"]
     url_prefix = _product_url_prefix(get_script_prefix())
     for listing in items:
         shown = {
@@ -509,16 +607,16 @@ def catalog_search(*, user, query: CatalogQuery) -> CatalogPage:
         ids, total, capped = _search(base, terms, query, months)
         # No ORDER BY (the ids give the order): with one, SQLite walks its sort index over every
         # sellable listing to find these few.
-        found = (
-            {listing.pk: listing for listing in base.only(*CARD_FIELDS).filter(pk__in=ids).order_by()}
-            if ids
-            else {}
-        )
-        items = [found[pk] for pk in ids if pk in found]
+        items = _Statements(base).by_id(ids)
     else:
         items, total, capped = _browse(base, query, months)
     page = CatalogPage(
-        query=query, items=_decorate(items, months), total=total, total_capped=capped, terms=terms
+        query=query,
+        items=_decorate(items, months),
+        total=total,
+        total_capped=capped,
+        terms=terms,
+        regions=months.regions,
     )
     if terms and not total:
         page.suggestion = _suggestion(base, terms)

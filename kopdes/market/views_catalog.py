@@ -74,7 +74,7 @@ def _url(query: selectors.CatalogQuery, **changes) -> str:
 def _context(request: HttpRequest, query: selectors.CatalogQuery, page, errors: dict) -> dict:
     from kopdes.products.choices import Category, Line
 
-    regions = selectors.catalog_regions()
+    regions = page.regions if page is not None else selectors.catalog_regions()
     source = request.GET if errors else query.params()
     context = {
         "query": query,

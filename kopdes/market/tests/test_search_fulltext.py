@@ -147,6 +147,55 @@ def test_browsing_without_words_puts_featured_first_then_newest(corpus):
     assert first.num_pages == 3 and first.has_next and not third.has_next
 
 
+def test_the_cards_are_the_listings_as_the_orm_loads_them(corpus):
+    """The catalog reads its cards with statements of its own (ADR 14): the same values, of the
+    same types, as `.only(*CARD_FIELDS)` gives, and the rest of the listing loads when asked."""
+    from kopdes.market.selectors_catalog import CARD_FIELDS
+
+    madu = corpus["madu"]
+    Listing.objects.filter(pk=madu.pk).update(
+        featured_month=local_month(madu.province_code), has_halal=True, photo="p/madu.jpg"
+    )
+    for page in (search(), search(sort=SortOrder.NEWEST), search("madu")):
+        assert page.items
+        loaded = {listing.pk: listing for listing in Listing.objects.only(*CARD_FIELDS)}
+        for card in page.items:
+            orm = loaded[card.pk]
+            for name in CARD_FIELDS:
+                mine, theirs = getattr(card, name), getattr(orm, name)
+                assert (mine, type(mine)) == (theirs, type(theirs)), name
+            assert card._state.adding is False and card._state.db == "default"
+            assert card.get_deferred_fields() == orm.get_deferred_fields()
+    card = next(card for card in search().items if card.pk == madu.pk)
+    assert card.is_featured and card.has_halal and card.photo == "p/madu.jpg"
+    assert card.search_text == Listing.objects.get(pk=madu.pk).search_text  # deferred: loaded now
+
+
+def test_featured_follows_each_provinces_own_month_when_they_differ(regions, monkeypatch):
+    """On the evening of 31 October (WIB) it is already November in WITA: a WITA listing featured
+    for November is featured, one featured for October no longer is, and a WIB listing featured
+    for October still is."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kopdes.regions.models import Region
+
+    moment = dt.datetime(2026, 10, 31, 16, 30, tzinfo=dt.UTC)  # 23:30 WIB, 00:30 WITA
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    assert (local_month("31"), local_month("64")) == (dt.date(2026, 10, 1), dt.date(2026, 11, 1))
+    jakarta = Region.objects.filter(level=4, code__startswith="31.").order_by("code").first().code
+    wita_now = listing_with("Madu November", "")
+    wita_before = listing_with("Madu Oktober", "")
+    wib_now = listing_with("Kopi Oktober", "", village_code=jakarta)
+    plain = listing_with("Teh Biasa", "")
+    Listing.objects.filter(pk=wita_now.pk).update(featured_month=dt.date(2026, 11, 1))
+    Listing.objects.filter(pk__in=[wita_before.pk, wib_now.pk]).update(featured_month=dt.date(2026, 10, 1))
+    page = search()
+    assert ids(page) == [wib_now.pk, wita_now.pk, plain.pk, wita_before.pk]
+    assert [card.is_featured for card in page.items] == [True, True, False, False]
+
+
 @pytest.mark.parametrize(
     ("sort", "key"),
     [
