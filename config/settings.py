@@ -120,7 +120,11 @@ TEMPLATES: list[dict[str, Any]] = [
                 "kopdes.core.context_processors.shell",
                 "kopdes.market.context_processors.cart",
             ],
-            "builtins": ["django.templatetags.i18n", "django.templatetags.static"],
+            "builtins": [
+                "django.templatetags.i18n",
+                "kopdes.core.templatetags.i18n_literals",
+                "django.templatetags.static",
+            ],
         },
     }
 ]
