@@ -380,9 +380,9 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
     # The prices as they are now, inside the transaction; the seller's settings come along.
     listings = {
         listing.pk: listing
-        for listing in Listing.objects.filter(pk__in=[item.listing_id for item in items]).select_related(
-            "cooperative", "cooperative__seller_settings"
-        )
+        for listing in Listing.objects.filter(pk__in=[item.listing_id for item in items])
+        .select_related("cooperative", "cooperative__seller_settings")
+        .order_by()  # not the catalog's newest-first: a sort the dict would undo
     }
     gone = [item.listing_id for item in items if item.listing_id not in listings]
     if gone:  # removed since the cart was read (its items go with it)
