@@ -10,7 +10,7 @@ offset over the indexed sort columns.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -480,7 +480,7 @@ class _Statements:
         )
         return [row[0] for row in self.rows(sql, [*self.params, *params, limit])]
 
-    def page(self, order: str, start: int, size: int, *, without: list[int] = ()) -> list[Listing]:
+    def page(self, order: str, start: int, size: int, *, without: Sequence[int] = ()) -> list[Listing]:
         """`size` cards from `start` in `order` (of `_BROWSE_ORDER`), less the listings `without`."""
         t = self.table
         where, params = self.where, list(self.params)
@@ -577,12 +577,17 @@ def _product_url_prefix(script_prefix: str) -> str:
 def _decorate(items: list[Listing], months: _Months) -> list[Listing]:
     names = months.regions["names"]
     url_prefix = _product_url_prefix(get_script_prefix())
+    stars_labels: dict[int, str] = {}  # a page has at most six different ones
     for listing in items:
+        stars_label = stars_labels.get(listing.stars)
+        if stars_label is None:
+            stars_label = stars_labels[listing.stars] = ngettext(
+                "%(counter)s star", "%(counter)s stars", listing.stars
+            ) % {"counter": listing.stars}
         shown = {
             "url": f"{url_prefix}{listing.slug}/",
             "stars_text": "★" * listing.stars,
-            "stars_label": ngettext("%(counter)s star", "%(counter)s stars", listing.stars)
-            % {"counter": listing.stars},
+            "stars_label": stars_label,
             "photo_url": default_storage.url(listing.photo) if listing.photo else "",
             "region_name": names.get(listing.regency_code, ""),
             "province_name": names.get(listing.province_code, ""),

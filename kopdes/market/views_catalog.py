@@ -29,7 +29,7 @@ from kopdes.core.policies import require
 from kopdes.core.visitor_cache import page_cache
 
 from . import selectors_catalog as selectors
-from .cards import catalog_cards, options
+from .cards import catalog_cards, filter_form, options
 from .catalog_cache import catalog_generation
 from .choices import SortOrder
 
@@ -98,6 +98,14 @@ def _context(request: HttpRequest, query: selectors.CatalogQuery, page, errors: 
         "stars": options(((n, f"{n}★") for n in range(1, 6)), values["stars"]),
         "sort": options(SortOrder.choices, values["sort"] or SortOrder.choices[0][0]),
     }
+    context["filter_form"] = filter_form(
+        action=reverse("market:catalog"),
+        query=query,
+        values=values,
+        options=context["options"],
+        errors=errors,
+        regencies=bool(context["regencies"]),
+    )
     if page is not None:
         context["cards"] = catalog_cards(
             page.items,

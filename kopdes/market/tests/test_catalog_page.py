@@ -4,6 +4,7 @@ shows at once), pinned query counts, and a bad filter answered with a clear mess
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -292,3 +293,73 @@ def test_a_cards_counts_are_written_as_the_language_writes_them(client, regions)
     assert "rating 5,0 (1.234)" in html
     assert "Tambahkan 1.500 ke keranjang" in html
     assert 'name="quantity" value="1500"' in html  # a form value, never localised
+
+
+# --- The filter form, made in Python (cards.filter_form) -----------------------------------------
+
+# The form as the page's template wrote it before it was made in Python: the oracle.
+FORM_TEMPLATE = (Path(__file__).parent / "catalog_filter_form.html").read_text().rstrip("\n")
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize(
+    ("params", "errors"),
+    [
+        ({}, {}),
+        (
+            {
+                "q": 'kopi "<asli>" & murni',
+                "province": "64",
+                "regency": "64.02",
+                "halal": "1",
+                "price_min": "9",
+            },
+            {},
+        ),
+        (
+            {
+                "line": "ovop",
+                "stars": "4",
+                "sort": "price_low",
+                "in_stock": "1",
+                "bpom": "1",
+                "price_max": "9",
+            },
+            {},
+        ),
+        (
+            {"q": "x" * 3, "stars": "9", "province": "99"},
+            {
+                "q": ["The search is too long."],
+                "stars": ["Enter a number from 0 to 5."],
+                "province": ["Unknown region code: <99> & 'more'"],
+                "price_min": ["A"],
+                "sort": ["B", "C"],
+            },
+        ),
+    ],
+)
+def test_the_filter_form_is_the_templates_own(rf, regions, params, errors, language):
+    """cards.filter_form writes what the page's template wrote, to the character."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.template import engines
+    from django.utils import translation
+
+    from kopdes.market import selectors_catalog, views_catalog
+    from kopdes.market.cards import filter_form
+
+    request = rf.get(URL, params)
+    request.user = AnonymousUser()
+    query = selectors_catalog.CatalogQuery() if errors else selectors_catalog.catalog_query_parse(request.GET)
+    with translation.override(language):
+        context = views_catalog._context(request, query, None, errors)
+        expected = engines["django"].from_string(FORM_TEMPLATE).render(context)
+        made = filter_form(
+            action=URL,
+            query=query,
+            values=context["values"],
+            options=context["options"],
+            errors=errors,
+            regencies=bool(context["regencies"]),
+        )
+    assert made == expected
