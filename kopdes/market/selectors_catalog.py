@@ -37,6 +37,8 @@ FEATURED_FIRST = 200  # featured listings put first when browsing without a quer
 MAX_PRICE = 1_000_000_000
 QUERY_MAX_LENGTH = 200
 
+# What a card and the API's catalog list show: no more (a timestamp costs its parsing on every
+# card; the newest-first order is the database's).
 CARD_FIELDS = (
     "id",
     "cooperative_id",
@@ -49,7 +51,6 @@ CARD_FIELDS = (
     "stars",
     "rating_sum",
     "rating_count",
-    "sold_count",
     "category",
     "line",
     "province_code",
@@ -58,8 +59,6 @@ CARD_FIELDS = (
     "has_bpom",
     "featured_month",
     "photo",
-    "weight_grams",
-    "created_at",
 )
 FILTER_NAMES = (
     "q",
