@@ -310,3 +310,19 @@ def test_vocabulary_follows_saves_and_can_be_rebuilt(corpus):
 
 def test_the_naive_baseline_agrees_on_simple_words(corpus):
     assert set(catalog_search_naive(q="madu")) == {corpus["madu"].pk}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's GIN indexes")
+def test_the_gin_indexes_keep_no_long_pending_list(regions):
+    """Each sale writes its listing's row again: the names' index takes the entries at once and the
+    text's keeps at most 128 kB pending, so a search never reads megabytes of them (migration 0006)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN"
+            " ('market_listing_search_idx', 'market_listing_search_names_idx')"
+        )
+        options = dict(cursor.fetchall())
+    assert options == {
+        "market_listing_search_idx": ["gin_pending_list_limit=128"],
+        "market_listing_search_names_idx": ["fastupdate=off"],
+    }
