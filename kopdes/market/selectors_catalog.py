@@ -315,11 +315,11 @@ class _Months:
     def __init__(self) -> None:
         from django.utils import timezone
 
-        from kopdes.products.selectors_licences import local_month
+        from kopdes.products.selectors_licences import region_zone
 
-        now = timezone.now()
-        self._of = lambda code: local_month(code, now)
-        self._cache: dict[str, date] = {}
+        self._now = timezone.now()
+        self._zone = region_zone
+        self._by_zone: dict[object, date] = {}  # three time zones, not 38 provinces, to convert
         self._regions: dict | None = None
 
     @property
@@ -331,9 +331,12 @@ class _Months:
         return self._regions
 
     def of(self, province_code: str) -> date:
-        if province_code not in self._cache:
-            self._cache[province_code] = self._of(province_code or "31")
-        return self._cache[province_code]
+        """`local_month(province_code)` at this request's instant."""
+        zone = self._zone(province_code or "31")
+        month = self._by_zone.get(zone)
+        if month is None:
+            month = self._by_zone[zone] = self._now.astimezone(zone).date().replace(day=1)
+        return month
 
     def condition(self, connection, alias: str) -> tuple[str, list]:
         """A listing featured this month, as an SQL condition over the table `alias`."""
