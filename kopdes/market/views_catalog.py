@@ -12,7 +12,8 @@ policy is asked on every request, hit or miss.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -71,9 +72,55 @@ def _url(query: selectors.CatalogQuery, **changes) -> str:
     return f"{base}?{urlencode(params)}" if params else base
 
 
-def _context(request: HttpRequest, query: selectors.CatalogQuery, page, errors: dict) -> dict:
+def _fixed_choices(name: str) -> Sequence[tuple[object, object]]:
+    """The choices of a select that are the code's own (not the region tree's)."""
     from kopdes.products.choices import Category, Line
 
+    if name == "stars":
+        return [(n, f"{n}★") for n in range(1, 6)]
+    return {"category": Category.choices, "line": Line.choices, "sort": SortOrder.choices}[name]
+
+
+@lru_cache(maxsize=256)
+def _fixed_options(name: str, language: str | None, selected: str) -> str:
+    """`options()` of a fixed select in the active language (`language` is its code: the key),
+    `selected` chosen. Only valid values come here (a page with errors makes its options afresh,
+    `_options`), so the cache stays small."""
+    return options(_fixed_choices(name), selected)
+
+
+def _options(values: dict[str, str], regions: dict, regencies: list, *, kept: bool) -> dict[str, str]:
+    """Each select's `<option>`s for these values. They depend only on the language, the chosen
+    value and (for regions) the region tree, so valid values' options are `kept`: the fixed
+    choices' in `_fixed_options`, the regions' with this version of the tree (in `regions`)."""
+    language = get_language()
+    sort = values["sort"] or SortOrder.choices[0][0]
+    if not kept:  # values as typed, perhaps not valid: not worth keeping
+        return {
+            "province": options(regions["provinces"], values["province"]),
+            "regency": options(regencies, values["regency"]),
+            **{name: options(_fixed_choices(name), values[name]) for name in _FIXED},
+            "sort": options(_fixed_choices("sort"), sort),
+        }
+    by_region = regions.setdefault("options", {})
+    province = (language, "province", values["province"])
+    if province not in by_region:
+        by_region[province] = options(regions["provinces"], values["province"])
+    regency = (language, "regency", values["province"], values["regency"])
+    if regency not in by_region:
+        by_region[regency] = options(regencies, values["regency"])
+    return {
+        "province": by_region[province],
+        "regency": by_region[regency],
+        **{name: _fixed_options(name, language, values[name]) for name in _FIXED},
+        "sort": _fixed_options("sort", language, sort),
+    }
+
+
+_FIXED = ("category", "line", "stars")
+
+
+def _context(request: HttpRequest, query: selectors.CatalogQuery, page, errors: dict) -> dict:
     regions = page.regions if page is not None else selectors.catalog_regions()
     source = request.GET if errors else query.params()
     context = {
@@ -89,15 +136,9 @@ def _context(request: HttpRequest, query: selectors.CatalogQuery, page, errors: 
     }
     values = context["values"]
     # The filters' options as HTML made here: through the template, their ~60 comparisons with
-    # the chosen values cost more than the rest of the form.
-    context["options"] = {
-        "category": options(Category.choices, values["category"]),
-        "province": options(regions["provinces"], values["province"]),
-        "regency": options(context["regencies"], values["regency"]),
-        "line": options(Line.choices, values["line"]),
-        "stars": options(((n, f"{n}★") for n in range(1, 6)), values["stars"]),
-        "sort": options(SortOrder.choices, values["sort"] or SortOrder.choices[0][0]),
-    }
+    # the chosen values cost more than the rest of the form. Each select's options depend only on
+    # the language, the chosen value and (for regions) the region tree: made once for each.
+    context["options"] = _options(values, regions, context["regencies"], kept=not errors)
     context["filter_form"] = filter_form(
         action=reverse("market:catalog"),
         query=query,
