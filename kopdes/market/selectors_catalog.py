@@ -473,14 +473,20 @@ class _Statements:
         count = self.rows(sql, [*self.params, MAX_RESULTS + 1])[0][0]
         return min(count, MAX_RESULTS), count > MAX_RESULTS
 
-    def featured_ids(self, months: _Months, limit: int) -> list[int]:
+    def count_and_featured(self, months: _Months, limit: int) -> tuple[int, bool, list[int]]:
+        """`count()` and the ids of the newest `limit` listings featured this month, in one round
+        trip: the count's one row joined to the featured ones (none: a row with no id)."""
         t = self.table
         condition, params = months.condition(self.connection, t)
         sql = (
-            f"SELECT {t}.id FROM {t} WHERE ({self.where} AND {condition})"  # noqa: S608  (as above)
-            f" ORDER BY {t}.created_at DESC, {t}.id DESC LIMIT %s"
+            f"SELECT c.n, f.id FROM (SELECT COUNT(*) AS n FROM (SELECT {t}.id FROM {t}"  # noqa: S608  (as above)
+            f" WHERE {self.where} LIMIT %s) s) c LEFT JOIN (SELECT {t}.id, {t}.created_at FROM {t}"
+            f" WHERE ({self.where} AND {condition}) ORDER BY {t}.created_at DESC, {t}.id DESC LIMIT %s) f"
+            " ON 1 = 1 ORDER BY f.created_at DESC, f.id DESC"
         )
-        return [row[0] for row in self.rows(sql, [*self.params, *params, limit])]
+        rows = self.rows(sql, [*self.params, MAX_RESULTS + 1, *self.params, *params, limit])
+        count = rows[0][0]
+        return min(count, MAX_RESULTS), count > MAX_RESULTS, [row[1] for row in rows if row[1] is not None]
 
     def page(self, order: str, start: int, size: int, *, without: Sequence[int] = ()) -> list[Listing]:
         """`size` cards from `start` in `order` (of `_BROWSE_ORDER`), less the listings `without`."""
@@ -551,20 +557,23 @@ def _card_columns(alias: str) -> _CardColumns:
 
 def _browse(base, query: CatalogQuery, months: _Months) -> tuple[list[Listing], int, bool]:
     statements = _Statements(base)
-    total, capped = statements.count()
     start = (query.page - 1) * query.per_page
+    if query.sort in _BROWSE_ORDER:
+        total, capped = statements.count()
+        if start >= total:
+            return [], total, capped
+        size = min(query.per_page, total - start)
+        return statements.page(_BROWSE_ORDER[query.sort], start, size), total, capped
+    # Relevance without words: featured listings of this month first, then the newest.
+    total, capped, featured = statements.count_and_featured(months, FEATURED_FIRST)
     if start >= total:
         return [], total, capped
     size = min(query.per_page, total - start)
-    newest = _BROWSE_ORDER[SortOrder.NEWEST]
-    if query.sort in _BROWSE_ORDER:
-        return statements.page(_BROWSE_ORDER[query.sort], start, size), total, capped
-    # Relevance without words: featured listings of this month first, then the newest.
-    featured = statements.featured_ids(months, FEATURED_FIRST)
     items = statements.by_id(featured[start : start + size])
     rest_start = max(0, start - len(featured))
     rest_size = size - len(items)
     if rest_size > 0:
+        newest = _BROWSE_ORDER[SortOrder.NEWEST]
         items.extend(statements.page(newest, rest_start, rest_size, without=featured))
     return items, total, capped
 
