@@ -92,32 +92,26 @@ def _fixed_options(name: str, language: str | None, selected: str) -> str:
 def _options(values: dict[str, str], regions: dict, regencies: list, *, kept: bool) -> dict[str, str]:
     """Each select's `<option>`s for these values. They depend only on the language, the chosen
     value and (for regions) the region tree, so valid values' options are `kept`: the fixed
-    choices' in `_fixed_options`, the regions' with this version of the tree (in `regions`)."""
+    choices' in `_fixed_options`, the regions' with this version of the tree (in `regions`). A
+    page with errors (values as typed) keeps nothing."""
     language = get_language()
-    sort = values["sort"] or SortOrder.choices[0][0]
-    if not kept:  # values as typed, perhaps not valid: not worth keeping
-        return {
-            "province": options(regions["provinces"], values["province"]),
-            "regency": options(regencies, values["regency"]),
-            **{name: options(_fixed_choices(name), values[name]) for name in _FIXED},
-            "sort": options(_fixed_choices("sort"), sort),
-        }
-    by_region = regions.setdefault("options", {})
-    province = (language, "province", values["province"])
-    if province not in by_region:
-        by_region[province] = options(regions["provinces"], values["province"])
-    regency = (language, "regency", values["province"], values["regency"])
-    if regency not in by_region:
-        by_region[regency] = options(regencies, values["regency"])
+    by_region = regions.setdefault("options", {}) if kept else {}
+
+    def regional(key: tuple, choices, selected: str) -> str:
+        if key not in by_region:
+            by_region[key] = options(choices, selected)
+        return by_region[key]
+
+    def fixed(name: str, selected: str) -> str:
+        return _fixed_options(name, language, selected) if kept else options(_fixed_choices(name), selected)
+
+    province, regency = values["province"], values["regency"]
     return {
-        "province": by_region[province],
-        "regency": by_region[regency],
-        **{name: _fixed_options(name, language, values[name]) for name in _FIXED},
-        "sort": _fixed_options("sort", language, sort),
+        "province": regional((language, "province", province), regions["provinces"], province),
+        "regency": regional((language, "regency", province, regency), regencies, regency),
+        **{name: fixed(name, values[name]) for name in ("category", "line", "stars")},
+        "sort": fixed("sort", values["sort"] or SortOrder.choices[0][0]),
     }
-
-
-_FIXED = ("category", "line", "stars")
 
 
 def _context(request: HttpRequest, query: selectors.CatalogQuery, page, errors: dict) -> dict:
