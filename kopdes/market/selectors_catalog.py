@@ -315,9 +315,10 @@ class _Months:
     def __init__(self) -> None:
         from django.utils import timezone
 
-        from kopdes.products.selectors_licences import region_zone
+        from kopdes.products.selectors_licences import local_month, region_zone
 
-        self._now = timezone.now()
+        now = timezone.now()
+        self._month = lambda code: local_month(code, now)
         self._zone = region_zone
         self._by_zone: dict[object, date] = {}  # three time zones, not 38 provinces, to convert
         self._regions: dict | None = None
@@ -335,7 +336,7 @@ class _Months:
         zone = self._zone(province_code or "31")
         month = self._by_zone.get(zone)
         if month is None:
-            month = self._by_zone[zone] = self._now.astimezone(zone).date().replace(day=1)
+            month = self._by_zone[zone] = self._month(province_code or "31")
         return month
 
     def condition(self, connection, alias: str) -> tuple[str, list]:
