@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kopdes.accounts.identifiers import normalize_email, normalize_phone
+from kopdes.core import rows
 from kopdes.core.audit import audit_record
 from kopdes.core.errors import Conflict, DomainError, NotFound
 from kopdes.core.events import publish
@@ -29,6 +31,7 @@ from kopdes.core.request_context import current_origin
 from .catalog_cache import catalog_touch
 from .choices import (
     DeliveryMethod,
+    LocationKind,
     MovementReason,
     OrderStatus,
     PaymentKind,
@@ -51,7 +54,6 @@ from .models import (
     PaymentEvent,
     SellerSettings,
     SettlementEntry,
-    StockMovement,
 )
 from .services_stock import MAX_QUANTITY, out_of_stock, stock_release_order, stock_take
 
@@ -75,10 +77,27 @@ def cart_get(*, user=None, token: str | None = None, create: bool = True) -> Car
             cart, _created = Cart.objects.get_or_create(user=user)
         return cart
     if token:
-        cart = Cart.objects.filter(token=token, user__isnull=True).first()
+        cart = _guest_cart(token)
         if cart is not None:
             return cart
-    return Cart.objects.create() if create else None
+    if not create:
+        return None
+    cart = Cart()
+    rows.insert([cart])
+    return cart
+
+
+_CART_FIELDS = ("id", "token", "user_id", "created_at", "updated_at")
+
+
+def _guest_cart(token: str) -> Cart | None:
+    """The guest cart of that token (written by hand: every API call of a guest's cart looks it up)."""
+    try:
+        value = Cart._meta.get_field("token").get_db_prep_value(token, connection)
+    except ValidationError:  # not a UUID: no cart has it
+        return None
+    found = rows.select(Cart, _CART_FIELDS, "token = %s AND user_id IS NULL", [value], connection.alias)
+    return found[0] if found else None
 
 
 def _quantity(value) -> int:
@@ -308,12 +327,13 @@ def _new_number() -> str:
     return f"KD{timezone.localdate():%y%m%d}{secrets.token_hex(4).upper()}"
 
 
-def _event(
+def _event_row(
     order: Order, from_status: str, to_status: str, actor=None, label: str = "", note: str = ""
 ) -> OrderEvent:
+    """An order's step, unsaved."""
     origin = current_origin()
     authenticated = _authenticated(actor)
-    return OrderEvent.objects.create(
+    return OrderEvent(
         order=order,
         from_status=from_status,
         to_status=to_status,
@@ -323,6 +343,14 @@ def _event(
         ip=origin.ip,
         channel=origin.channel,
     )
+
+
+def _event(
+    order: Order, from_status: str, to_status: str, actor=None, label: str = "", note: str = ""
+) -> OrderEvent:
+    event = _event_row(order, from_status, to_status, actor, label, note)
+    rows.insert([event])
+    return event
 
 
 def _after_commit(order: Order, what: str) -> None:
@@ -353,49 +381,147 @@ def checkout_submit(
     key = (idempotency_key or "").strip()
     if not (8 <= len(key) <= 64):
         raise _invalid("idempotency_key", _("The request has no valid idempotency key."), "idempotency_key")
-    items = list(cart.items.order_by("listing_id"))
-    if not items:
-        existing = Checkout.objects.filter(idempotency_key=key).first()
-        if existing is not None:  # the retry of a checkout that emptied this cart
-            return _replay(existing, cart), True
-        raise _invalid("cart", _("Your cart is empty."), "cart_empty")
     fingerprint = _owner(cart)
     try:
         with transaction.atomic():
-            return _place(actor, cart, items, request, key, fingerprint), False
+            return _place(actor, cart, request, key, fingerprint), False
     except PriceChanged:
         cart_refresh_prices(cart=cart)  # commits on its own: the cart shows the new prices
         raise
+    except _CartEmpty:
+        raise _invalid("cart", _("Your cart is empty."), "cart_empty") from None
     except IntegrityError:
-        # The key was used before, or committed meanwhile by a concurrent request (a double click).
+        # The key was used before (a retry, perhaps of a checkout that emptied this cart), or
+        # committed meanwhile by a concurrent request (a double click).
         existing = Checkout.objects.filter(idempotency_key=key).first()
         if existing is None:
             raise
         return _replay(existing, cart), True
 
 
-def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
+class _CartEmpty(Exception):
+    """Nothing in the cart once the key is claimed: the claim is rolled back."""
+
+
+# The checkout's reads are written by hand with the ORM's columns (kopdes.core.rows): built by
+# the ORM, each cost several times what it costs to run, on the path every sale takes.
+_ITEM_FIELDS = ("id", "listing_id", "quantity", "price_seen")
+_LISTING_FIELDS = (
+    "id",
+    "cooperative_id",
+    "product_id",
+    "name",
+    "price",
+    "weight_grams",
+    "min_order",
+    "stock_online",
+    "sellable",
+)
+# What the order, its audit record (the seat village) and the API's answer read of the seller.
+_COOPERATIVE_FIELDS = (
+    "id",
+    "name",
+    "slug",
+    "village_id",
+    "qris_payload",
+    "bank_name",
+    "bank_account_number",
+    "bank_account_name",
+)
+_SELLER_FIELDS = (
+    "id",
+    "cooperative_id",
+    "courier_enabled",
+    "cod_enabled",
+    "transfer_enabled",
+    "payment_hours",
+)
+_OUTLET_FIELDS = ("id", "cooperative_id", "kind", "name", "is_active")
+
+
+@dataclass
+class _Line:
+    item: CartItem
+    listing: Listing
+
+
+def _cart_lines(cart: Cart) -> tuple[list[_Line], dict[int, SellerSettings]]:
+    """The cart's items with their listings, the listings' cooperatives and their seller settings
+    (made when missing, unsaved), in listing-id order: one statement."""
+    from kopdes.cooperatives.models import Cooperative
+
+    alias = connection.alias
+    parts = [
+        rows.columns(CartItem, _ITEM_FIELDS, alias),
+        rows.columns(Listing, _LISTING_FIELDS, alias),
+        rows.columns(Cooperative, _COOPERATIVE_FIELDS, alias),
+        rows.columns(SellerSettings, _SELLER_FIELDS, alias),
+    ]
+    item, listing, cooperative, seller = (
+        rows.table(model, alias) for model in (CartItem, Listing, Cooperative, SellerSettings)
+    )
+    sql = (
+        f"SELECT {', '.join(part.sql for part in parts)} FROM {item} "  # noqa: S608  (our tables and columns)
+        f"JOIN {listing} ON {listing}.id = {item}.listing_id "
+        f"JOIN {cooperative} ON {cooperative}.id = {listing}.cooperative_id "
+        f"LEFT JOIN {seller} ON {seller}.cooperative_id = {cooperative}.id "
+        f"WHERE {item}.cart_id = %s ORDER BY {item}.listing_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [cart.pk])
+        found = cursor.fetchall()
+    lines: list[_Line] = []
+    cooperatives: dict = {}
+    sellers: dict[int, SellerSettings] = {}
+    starts = [0]
+    for part in parts[:-1]:
+        starts.append(starts[-1] + part.width)
+    for row in found:
+        line = _Line(parts[0].instance(row, alias), parts[1].instance(row, alias, starts[1]))
+        coop_id = line.listing.cooperative_id
+        if coop_id not in cooperatives:
+            cooperatives[coop_id] = parts[2].instance(row, alias, starts[2])
+            if row[starts[3]] is None:  # no settings saved yet: the defaults
+                sellers[coop_id] = SellerSettings(cooperative=cooperatives[coop_id])
+            else:
+                sellers[coop_id] = parts[3].instance(row, alias, starts[3])
+        Listing.cooperative.field.set_cached_value(line.listing, cooperatives[coop_id])
+        CartItem.listing.field.set_cached_value(line.item, line.listing)
+        lines.append(line)
+    return lines, sellers
+
+
+def _outlet(location_id: int | None, cooperative_id: int) -> Location | None:
+    """The cooperative's active outlet of that id, for a pickup."""
+    if not location_id:
+        return None
+    found = rows.select(
+        Location,
+        _OUTLET_FIELDS,
+        "id = %s AND cooperative_id = %s AND kind = %s AND is_active = %s",
+        [location_id, cooperative_id, LocationKind.OUTLET, True],
+        connection.alias,
+    )
+    return found[0] if found else None
+
+
+def _place(actor, cart, request, key, fingerprint) -> list[Order]:
     buyer = actor if _authenticated(actor) else None
-    checkout = Checkout.objects.create(idempotency_key=key, fingerprint=fingerprint, buyer=buyer)
+    checkout = Checkout(idempotency_key=key, fingerprint=fingerprint, buyer=buyer)
+    rows.insert([checkout])  # claims the key: a key used before fails here
     # The prices as they are now, inside the transaction; the seller's settings come along.
-    listings = {
-        listing.pk: listing
-        for listing in Listing.objects.filter(pk__in=[item.listing_id for item in items])
-        .select_related("cooperative", "cooperative__seller_settings")
-        .order_by()  # not the catalog's newest-first: a sort the dict would undo
-    }
-    gone = [item.listing_id for item in items if item.listing_id not in listings]
-    if gone:  # removed since the cart was read (its items go with it)
-        raise _invalid(f"listing:{gone[0]}", _("This product is not for sale."), "not_for_sale")
+    lines, sellers = _cart_lines(cart)
+    if not lines:
+        raise _CartEmpty
     moved = [
         {
-            "listing": item.listing_id,
-            "name": listings[item.listing_id].name,
-            "old": item.price_seen,
-            "new": listings[item.listing_id].price,
+            "listing": line.item.listing_id,
+            "name": line.listing.name,
+            "old": line.item.price_seen,
+            "new": line.listing.price,
         }
-        for item in items
-        if listings[item.listing_id].price != item.price_seen
+        for line in lines
+        if line.listing.price != line.item.price_seen
     ]
     if moved:
         raise PriceChanged(moved)
@@ -404,36 +530,33 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
     per_seller = bool(deliveries) and all(choice.payment_method for choice in deliveries)
     if (request.payment_method or not per_seller) and request.payment_method not in PaymentMethod.values:
         raise _invalid("payment_method", _("Choose how to pay."))
-    by_coop: dict[int, list[CartItem]] = {}
-    for item in items:
-        listing = listings[item.listing_id]
+    by_coop: dict[int, list[_Line]] = {}
+    for line in lines:
+        listing, quantity = line.listing, line.item.quantity
         if not listing.sellable:
             raise _invalid(
                 f"listing:{listing.pk}",
                 _("%(name)s is no longer for sale.") % {"name": listing.name},
                 "not_for_sale",
             )
-        if item.quantity < listing.min_order:
+        if quantity < listing.min_order:
             raise _invalid(
                 f"listing:{listing.pk}",
                 _("The minimum order for %(name)s is %(min)s.")
                 % {"name": listing.name, "min": listing.min_order},
                 "below_minimum",
             )
-        if item.quantity > listing.stock_online:
+        if quantity > listing.stock_online:
             # Sold out (stock_online never holds less than the online locations do): answered
-            # before anything is written, the common answer once a flash sale is over.
+            # before anything else is written, the common answer once a flash sale is over.
             raise out_of_stock(listing, listing.stock_online)
-        by_coop.setdefault(listing.cooperative_id, []).append(item)
+        by_coop.setdefault(listing.cooperative_id, []).append(line)
     address = None
     now = timezone.now()
-    orders: list[tuple[Order, list[CartItem], Location | None]] = []
+    orders: list[tuple[Order, list[_Line], Location | None]] = []
     for coop_id in sorted(by_coop):
-        cooperative = listings[by_coop[coop_id][0].listing_id].cooperative
-        try:
-            seller = cooperative.seller_settings
-        except SellerSettings.DoesNotExist:
-            seller = SellerSettings(cooperative=cooperative)
+        cooperative = by_coop[coop_id][0].listing.cooperative
+        seller = sellers[coop_id]
         choice = request.deliveries.get(coop_id)
         if choice is None or choice.method not in DeliveryMethod.values:
             raise _invalid(
@@ -443,18 +566,16 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
         pickup = zone = None
         fee = 0
         confirmed = True
-        village = postal = line = None
+        village = postal = line_text = None
         if choice.method == DeliveryMethod.PICKUP:
-            pickup = Location.objects.filter(
-                pk=choice.pickup_location_id or 0, cooperative=cooperative, kind="outlet", is_active=True
-            ).first()
+            pickup = _outlet(choice.pickup_location_id, coop_id)
             if pickup is None:
                 raise _invalid(
                     f"delivery:{coop_id}", _("Choose an outlet of %(seller)s.") % {"seller": cooperative.name}
                 )
         else:
             address = address or _address(request)
-            village, postal, line = address
+            village, postal, line_text = address
             if choice.method == DeliveryMethod.LOCAL:
                 zone = _zone_for(cooperative, village)
                 if zone is None:
@@ -499,7 +620,7 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
                 _("Cash is taken only at pickup or on the cooperative's own delivery."),
                 "payment_unavailable",
             )
-        subtotal = sum(listings[item.listing_id].price * item.quantity for item in by_coop[coop_id])
+        subtotal = sum(line.listing.price * line.item.quantity for line in by_coop[coop_id])
         code = _unique_code(cooperative, subtotal + fee) if method == PaymentMethod.TRANSFER else 0
         order = Order(
             number=_new_number(),
@@ -512,7 +633,7 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
             delivery_zone=zone,
             address_village=village,
             address_postal_code=postal or "",
-            address_line=line or "",
+            address_line=line_text or "",
             payment_method=method,
             subtotal=subtotal,
             shipping_fee=fee,
@@ -527,10 +648,11 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
             status_changed_at=now,
             **contact,
         )
-        order.save()
         orders.append((order, by_coop[coop_id], pickup))
-    for order, _items, _pickup in orders:
-        _event(order, "", OrderStatus.CREATED, actor, label="" if buyer else _("buyer (guest)"))
+    rows.insert([order for order, _lines, _pickup in orders])
+    label = "" if buyer else _("buyer (guest)")
+    rows.insert([_event_row(order, "", OrderStatus.CREATED, actor, label=label) for order, _l, _p in orders])
+    for order, _lines, _pickup in orders:
         audit_record(
             actor=actor,
             action="market.order.create",
@@ -542,37 +664,42 @@ def _place(actor, cart, items, request, key, fingerprint) -> list[Order]:
             },
         )
         transaction.on_commit(partial(_after_commit, order, "created"))
-    CartItem.objects.filter(pk__in=[item.pk for item in items]).delete()
+    with connection.cursor() as cursor:
+        items = [line.item.pk for line in lines]
+        cursor.execute(
+            f"DELETE FROM {rows.table(CartItem)} WHERE id IN ({', '.join(['%s'] * len(items))})",  # noqa: S608  (our table)
+            items,
+        )
     catalog_touch()
     # Take the stock last, in listing-id order across all orders: a stock row stays locked from
     # its decrement to the commit, so only the lines and movements are written while it is.
     takes = sorted(
-        ((item, order, pickup) for order, coop_items, pickup in orders for item in coop_items),
-        key=lambda entry: entry[0].listing_id,
+        ((line, order, pickup) for order, coop_lines, pickup in orders for line in coop_lines),
+        key=lambda entry: entry[0].listing.pk,
     )
-    lines, movements = [], []
-    for item, order, pickup in takes:
-        listing = listings[item.listing_id]
-        movement = stock_take(listing=listing, quantity=item.quantity, prefer=pickup)
+    order_lines, movements = [], []
+    for line, order, pickup in takes:
+        listing, quantity = line.listing, line.item.quantity
+        movement = stock_take(listing=listing, quantity=quantity, prefer=pickup)
         movement.order = order
         movement.note = order.number
         movements.append(movement)
-        lines.append(
+        order_lines.append(
             OrderLine(
                 order=order,
                 listing=listing,
                 product_id=listing.product_id,
                 name=listing.name,
                 unit_price=listing.price,
-                quantity=item.quantity,
-                line_total=listing.price * item.quantity,
-                weight_grams=listing.weight_grams * item.quantity,
+                quantity=quantity,
+                line_total=listing.price * quantity,
+                weight_grams=listing.weight_grams * quantity,
                 location=movement.location,
             )
         )
-    OrderLine.objects.bulk_create(lines)
-    StockMovement.objects.bulk_create(movements)
-    return [order for order, _items, _pickup in orders]
+    rows.insert(order_lines)
+    rows.insert(movements)
+    return [order for order, _lines, _pickup in orders]
 
 
 # --- The order state machine ----------------------------------------------------------------

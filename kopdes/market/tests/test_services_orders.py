@@ -134,14 +134,17 @@ def test_checkout_refuses_more_than_the_stock_and_changes_nothing():
     assert StockLevel.objects.get(listing=listing).quantity == 1
 
 
-def test_a_listing_removed_after_the_cart_was_read_is_not_for_sale_and_nothing_is_saved(monkeypatch):
+def test_a_listing_removed_before_the_checkout_leaves_nothing_to_buy_and_nothing_is_saved(monkeypatch):
+    # The cart's items and their listings are read together inside the checkout's transaction,
+    # after its key is claimed: a listing removed before (its cart item with it) is not bought,
+    # and the claim is rolled back.
     from kopdes.market import services_orders
     from kopdes.market.models import Checkout
 
     listing = make_listing(stock=5)
     cart = cart_get()
     cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=1)
-    owner = services_orders._owner  # called after the cart's items are read, before the transaction
+    owner = services_orders._owner  # called before the transaction
 
     def removed_meanwhile(cart):
         # Another request removes the listing (and the cart's item with it) right then.
@@ -152,7 +155,7 @@ def test_a_listing_removed_after_the_cart_was_read_is_not_for_sale_and_nothing_i
     with pytest.raises(DomainError) as caught:
         checkout_place(actor=None, cart=cart, request=request_for(listing), idempotency_key="gone-0001")
 
-    assert caught.value.code == "not_for_sale"
+    assert caught.value.code == "cart_empty"
     assert not Listing.objects.filter(pk=listing.pk).exists()
     assert not Order.objects.exists() and not Checkout.objects.exists()  # the key is free again
 
