@@ -8,9 +8,11 @@ then a database row every worker reads (a primary-key lookup per cached page).""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+
+from .redis_cache import RedisCache
 
 
 def cache_is_shared() -> bool:
@@ -48,6 +50,10 @@ def _bump(name: str) -> None:
                     Generation.objects.create(name=name, value=2)
             except IntegrityError:  # another worker made the row first: move it on
                 Generation.objects.filter(name=name).update(value=F("value") + 1)
+        return
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        backend.counter_bump(name)  # one round trip
         return
     try:
         cache.incr(name)

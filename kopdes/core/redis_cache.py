@@ -38,3 +38,13 @@ class RedisCache(DjangoRedisCache):
     def get_master_client(self):
         """The shared client, for django-rq (`USE_REDIS_CACHE`)."""
         return self._cache.get_client(write=True)
+
+    def counter_bump(self, key, version=None) -> int:
+        """Add one to a counter in one round trip (`cache.incr` asks whether the key exists first,
+        and raises if not); a missing counter (evicted, or never read) becomes 2, never 1, the
+        value that readers of `kopdes.core.generations` take for a missing one."""
+        key = self.make_and_validate_key(key, version=version)
+        with self._cache.get_client(key, write=True).pipeline(transaction=True) as pipe:
+            pipe.set(key, 1, nx=True)
+            pipe.incr(key)
+            return int(pipe.execute()[-1])

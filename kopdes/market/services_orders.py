@@ -353,11 +353,17 @@ def _event(
     return event
 
 
-def _after_commit(order: Order, what: str) -> None:
-    publish("market.order.changed", order_id=order.pk, cooperative_id=order.cooperative_id, what=what)
+def _announce(order: Order, what: str) -> None:
+    """In the change's transaction: the notifications it owes (the outbox), and the event for the
+    listeners once it commits."""
     from .notifications import order_notify_later
 
     order_notify_later(order_id=order.pk, what=what)
+    transaction.on_commit(
+        partial(
+            publish, "market.order.changed", order_id=order.pk, cooperative_id=order.cooperative_id, what=what
+        )
+    )
 
 
 def checkout_place(*, actor, cart: Cart, request: CheckoutRequest, idempotency_key: str) -> list[Order]:
@@ -663,7 +669,7 @@ def _place(actor, cart, request, key, fingerprint) -> list[Order]:
                 "delivery": order.delivery_method,
             },
         )
-        transaction.on_commit(partial(_after_commit, order, "created"))
+        _announce(order, "created")
     with connection.cursor() as cursor:
         items = [line.item.pk for line in lines]
         cursor.execute(
@@ -831,7 +837,7 @@ def order_transition(
             obj=locked,
             changes={"status": [before, to_status], "note": note},
         )
-        transaction.on_commit(lambda: _after_commit(locked, to_status))
+        _announce(locked, to_status)
     return locked
 
 
@@ -859,7 +865,7 @@ def shipping_quote(*, actor, order: Order, fee) -> Order:
     locked.save()
     _event(locked, locked.status, locked.status, actor, note=_("Delivery fee Rp%(fee)s") % {"fee": fee})
     audit_record(actor=actor, action="market.order.shipping_quote", obj=locked, changes={"shipping_fee": fee})
-    transaction.on_commit(lambda: _after_commit(locked, "shipping_quoted"))
+    _announce(locked, "shipping_quoted")
     return locked
 
 
@@ -888,7 +894,7 @@ def order_expire_if_due(*, order: Order, now: dt.datetime | None = None) -> bool
         audit_record(
             actor=None, action="market.order.expire", obj=locked, changes={"status": ["created", "cancelled"]}
         )
-        transaction.on_commit(lambda: _after_commit(locked, OrderStatus.CANCELLED))
+        _announce(locked, OrderStatus.CANCELLED)
     order.refresh_from_db()
     return True
 
@@ -952,7 +958,7 @@ def _record_payment(
         obj=order,
         changes={"amount": amount, "source": source, "reference": reference, "outcome": outcome},
     )
-    transaction.on_commit(lambda: _after_commit(order, f"payment_{outcome}"))
+    _announce(order, f"payment_{outcome}")
     return payment, outcome
 
 

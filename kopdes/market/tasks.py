@@ -6,11 +6,11 @@ from django_tasks import task
 
 
 @task()
-def order_notify(order_id: int, what: str) -> int:
-    """Send the emails for an order event; returns how many were sent."""
-    from .notifications import order_notify_send
+def order_notices_send_task() -> int:
+    """Send the notifications the outbox holds (queued after a commit that wrote some)."""
+    from .notifications import order_notices_send
 
-    return order_notify_send(order_id=order_id, what=what)
+    return order_notices_send()
 
 
 @task()

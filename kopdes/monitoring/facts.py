@@ -128,7 +128,16 @@ def order_contribution(order, now: dt.date, units: int | None = None) -> tuple[s
         if units is None:
             units = _order_units(order.pk) if order.pk else 0
         c[paid, "units_paid"] = units  # type: ignore[index]
-    return cooperative_village(order.cooperative_id), c
+    return _order_village(order), c
+
+
+def _order_village(order) -> str:
+    """The seat village of the order's cooperative: from the cooperative the order holds, when it
+    was loaded with its village (the checkout's), else from the process's cache."""
+    cached = type(order).cooperative.field.get_cached_value(order, None)
+    if cached is not None and "village_id" in cached.__dict__:
+        return str(cached.village_id)
+    return cooperative_village(order.cooperative_id)
 
 
 def display_sale_contribution(sale, now: dt.date) -> tuple[str, Contribution]:

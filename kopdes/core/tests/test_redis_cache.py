@@ -42,3 +42,26 @@ def test_the_task_queue_shares_the_cache_client_and_its_connections():
     for _ in range(5):
         second.connection.ping()
     assert pool._created_connections == made  # no new connection for the later calls
+
+
+def test_a_counter_moves_on_in_one_round_trip_and_a_missing_one_starts_at_two():
+    backend = RedisCache(REDIS_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    client = backend._cache.get_client(write=True)
+    sent = []
+    original = client.connection_pool.get_connection
+
+    def counting(*args, **kwargs):
+        sent.append(1)
+        return original(*args, **kwargs)
+
+    client.connection_pool.get_connection = counting
+    try:
+        assert backend.counter_bump("generation") == 2  # missing: never the readers' 1
+        assert backend.counter_bump("generation") == 3
+    finally:
+        client.connection_pool.get_connection = original
+    assert len(sent) == 2  # one connection taken, one round trip, per bump
+    assert backend.get("generation") == 3  # read back as Django's own counters are
+    backend.set("generation", 7, 30)
+    assert backend.counter_bump("generation") == 8
+    backend.delete("generation")

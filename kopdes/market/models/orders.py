@@ -198,6 +198,22 @@ class OrderEvent(models.Model):
         return f"{self.from_status}→{self.to_status}"
 
 
+class OrderNotice(models.Model):
+    """The notifications owed for an order event (the outbox): written in the event's own
+    transaction, sent and removed by `order_notices_send` in a task. Nothing is sent for a change
+    that was rolled back, and nothing is lost when the queue is down as the change commits."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    what = models.CharField(max_length=20)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.what}"
+
+
 class Payment(models.Model):
     """Money in (a payment) or out (a refund) for an order; every one also makes a settlement entry."""
 

@@ -227,6 +227,51 @@ def test_a_guest_checks_out_with_qris_and_gets_the_payload(client):
     assert client.get(f"{API}/cart", HTTP_X_CART_TOKEN=token).json()["items"] == []
 
 
+def test_a_guest_checkout_runs_its_pinned_statements(client):
+    """The checkout's statements, pinned: the cart, the key's claim, the items with their
+    listings and sellers (one join), the outlet, the writes, the stock last. The rollups learn
+    the cooperative's village from the join, not from a query of their own."""
+    from django.test.utils import CaptureQueriesContext
+
+    from kopdes.monitoring import facts
+
+    listing = make_listing(stock=5, price=30_000)
+    token = new_cart(client)
+    put(client, token, listing, 1)
+    body = checkout_body(listing)
+    facts._VILLAGE_OF_COOPERATIVE.clear()  # a worker that never saw this cooperative
+
+    with CaptureQueriesContext(connection) as queries:
+        response = check_out(client, token, body)
+
+    assert response.status_code == 201, response.content
+    statements = [
+        " ".join(query["sql"].replace('"', "").split()[:3])
+        for query in queries.captured_queries
+        if query["sql"].split()[0] not in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
+    ]
+    assert [statement.split()[0] for statement in statements] == [
+        "SELECT",  # the cart, by its token
+        "INSERT",  # the checkout: claims the idempotency key
+        "SELECT",  # the items, their listings, cooperatives and seller settings
+        "SELECT",  # the pickup outlet
+        "INSERT",  # the order
+        "INSERT",  # its rollup deltas (post_save)
+        "INSERT",  # its event
+        "INSERT",  # its audit record
+        "INSERT",  # its notices (the outbox)
+        "DELETE",  # the cart's items
+        "UPDATE",  # the stock row: the guard against overselling
+        "UPDATE",  # the listing's counters
+        "INSERT",  # the lines
+        "INSERT",  # the stock movements
+    ], statements
+    assert not any(
+        "cooperatives_cooperative" in query["sql"].split("FROM")[-1].split()[0]
+        for query in queries.captured_queries
+    )
+
+
 def test_a_transfer_order_shows_the_bank_and_a_unique_code(client):
     listing = make_listing(stock=5, price=30_000)
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
+from django.db import transaction
 from django.core.mail import EmailMultiAlternatives
 
 from kopdes.accounts.choices import Role
 from kopdes.market.choices import DeliveryMethod, PaymentMethod
-from kopdes.market.models import Order
-from kopdes.market.notifications import order_notify_send, site_url
+from kopdes.market.models import Order, OrderNotice
+from kopdes.market.notifications import (
+    NOTICES_SCHEDULED_KEY,
+    order_notices_send,
+    order_notify_send,
+    site_url,
+)
 from kopdes.market.services_orders import SELLER, order_transition, payment_confirm, shipping_quote
-from kopdes.market.tasks import order_notify
 
 from .factories import make_listing, officer
 from .test_seller_views import buy
@@ -140,11 +146,49 @@ def test_a_cancelled_paid_order_tells_both_that_a_refund_is_due(listing):
         assert "Stok habis" in message.body and "Rp40.000" in message.body
 
 
-def test_the_task_queued_after_commit_sends_the_mails(listing, django_capture_on_commit_callbacks):
+def test_an_order_owes_its_mails_in_its_own_transaction_and_the_task_sends_them_once(
+    listing, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         order = buy(listing, contact_email="maria@example.id")
+        second = buy(listing, contact_email="made@example.id")
+    assert list(OrderNotice.objects.values_list("order_id", "what")) == [
+        (order.pk, "created"),
+        (second.pk, "created"),
+    ]
+    assert cache.get(NOTICES_SCHEDULED_KEY) == 1  # one task queued for both
+
     # The queue kept the task; a worker runs it. Here it runs in place.
-    assert order_notify.call(order.pk, "created") == 2
+    assert order_notices_send() == 4  # each buyer and the cooperative, twice
+    assert not OrderNotice.objects.exists()
+    assert cache.get(NOTICES_SCHEDULED_KEY) is None  # the next commit queues the next task
+    assert order_notices_send() == 0  # claimed: never sent twice
+    assert len(sent_to("maria@example.id")) == len(sent_to("made@example.id")) == 1
+
+
+def test_a_change_rolled_back_owes_nothing_and_steps_without_mail_write_no_notice(listing):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        buy(listing, contact_email="maria@example.id")
+        raise RuntimeError("the checkout failed after the order was written")
+    assert not OrderNotice.objects.exists()
+
+    order = buy(listing, payment=PaymentMethod.COD, contact_email="maria@example.id")
+    OrderNotice.objects.all().delete()
+    order_transition(actor=officer(order.cooperative), order=order, to_status="processing", party=SELLER)
+    assert not OrderNotice.objects.exists()  # nobody hears of "processing"
+    assert order_notices_send() == 0
+
+
+def test_the_outbox_is_sent_in_rounds_oldest_first(listing, monkeypatch):
+    from kopdes.market import notifications
+
+    monkeypatch.setattr(notifications, "NOTICES_PER_ROUND", 2)
+    orders = [buy(listing, contact_email=f"buyer{i}@example.id") for i in range(5)]
+    mail.outbox.clear()
+    assert order_notices_send() == 10
+    buyers = [message.to[0] for message in mail.outbox if message.to[0].startswith("buyer")]
+    assert buyers == [f"buyer{i}@example.id" for i in range(5)]
+    assert [order.number in mail.outbox[2 * i].subject for i, order in enumerate(orders)] == [True] * 5
 
 
 def test_links_fall_back_to_the_first_allowed_host(settings):
