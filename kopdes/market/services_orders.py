@@ -379,34 +379,39 @@ def checkout_submit(
 ) -> tuple[list[Order], bool]:
     """`checkout_place`, telling whether the orders are those of an earlier attempt (a replay).
 
-    The idempotency key is claimed by inserting the Checkout row first: a key used before fails
-    that insert (the transaction rolls back) and the first attempt's orders are returned. A
-    price that moved since the cart answers PriceChanged, after the cart takes the new prices.
+    Everything is read and checked first (`_plan`: the cart with its listings and sellers, the
+    prices, the stock, the delivery and payment choices); nothing is written for a checkout that
+    is refused. Then one transaction writes it (`_place`), and its first statement claims the
+    idempotency key: a key used before fails that insert (the transaction rolls back) and the
+    first attempt's orders are returned. A price that moved since the cart answers
+    PriceChanged, after the cart takes the new prices.
     """
     require(actor, "market.checkout.place", cart)
     key = (idempotency_key or "").strip()
     if not (8 <= len(key) <= 64):
         raise _invalid("idempotency_key", _("The request has no valid idempotency key."), "idempotency_key")
     fingerprint = _owner(cart)
+    lines, sellers = _cart_lines(cart)
+    if not lines:
+        existing = Checkout.objects.filter(idempotency_key=key).first()
+        if existing is not None:  # the retry of a checkout that emptied this cart
+            return _replay(existing, cart), True
+        raise _invalid("cart", _("Your cart is empty."), "cart_empty")
     try:
-        with transaction.atomic():
-            return _place(actor, cart, request, key, fingerprint), False
+        orders = _plan(actor, lines, sellers, request)
     except PriceChanged:
         cart_refresh_prices(cart=cart)  # commits on its own: the cart shows the new prices
         raise
-    except _CartEmpty:
-        raise _invalid("cart", _("Your cart is empty."), "cart_empty") from None
+    try:
+        with transaction.atomic():
+            _place(actor, orders, lines, key, fingerprint)
     except IntegrityError:
-        # The key was used before (a retry, perhaps of a checkout that emptied this cart), or
-        # committed meanwhile by a concurrent request (a double click).
+        # The key was used before, or committed meanwhile by a concurrent request (a double click).
         existing = Checkout.objects.filter(idempotency_key=key).first()
         if existing is None:
             raise
         return _replay(existing, cart), True
-
-
-class _CartEmpty(Exception):
-    """Nothing in the cart once the key is claimed: the claim is rolled back."""
+    return [order for order, _lines, _pickup in orders], False
 
 
 # The checkout's reads are written by hand with the ORM's columns (kopdes.core.rows): built by
@@ -511,14 +516,16 @@ def _outlet(location_id: int | None, cooperative_id: int) -> Location | None:
     return found[0] if found else None
 
 
-def _place(actor, cart, request, key, fingerprint) -> list[Order]:
+_Planned = list[tuple[Order, list[_Line], Location | None]]
+
+
+def _plan(actor, lines: list[_Line], sellers: dict[int, SellerSettings], request) -> _Planned:
+    """The orders a checkout makes (unsaved), one per cooperative, with their lines and pickup
+    outlets; raises what a buyer must fix first. Reads only: a refused checkout writes nothing
+    (the answer most buyers get once a flash sale is sold out). The reads need no transaction:
+    nothing is locked by them, and what they checked that matters is checked again where it is
+    written (the key by its unique insert, the stock by its conditional decrement)."""
     buyer = actor if _authenticated(actor) else None
-    checkout = Checkout(idempotency_key=key, fingerprint=fingerprint, buyer=buyer)
-    rows.insert([checkout])  # claims the key: a key used before fails here
-    # The prices as they are now, inside the transaction; the seller's settings come along.
-    lines, sellers = _cart_lines(cart)
-    if not lines:
-        raise _CartEmpty
     moved = [
         {
             "listing": line.item.listing_id,
@@ -554,12 +561,12 @@ def _place(actor, cart, request, key, fingerprint) -> list[Order]:
             )
         if quantity > listing.stock_online:
             # Sold out (stock_online never holds less than the online locations do): answered
-            # before anything else is written, the common answer once a flash sale is over.
+            # before anything is written.
             raise out_of_stock(listing, listing.stock_online)
         by_coop.setdefault(listing.cooperative_id, []).append(line)
     address = None
     now = timezone.now()
-    orders: list[tuple[Order, list[_Line], Location | None]] = []
+    orders: _Planned = []
     for coop_id in sorted(by_coop):
         cooperative = by_coop[coop_id][0].listing.cooperative
         seller = sellers[coop_id]
@@ -630,7 +637,6 @@ def _place(actor, cart, request, key, fingerprint) -> list[Order]:
         code = _unique_code(cooperative, subtotal + fee) if method == PaymentMethod.TRANSFER else 0
         order = Order(
             number=_new_number(),
-            checkout=checkout,
             cooperative=cooperative,
             buyer=buyer,
             access_token=secrets.token_urlsafe(32),
@@ -655,6 +661,16 @@ def _place(actor, cart, request, key, fingerprint) -> list[Order]:
             **contact,
         )
         orders.append((order, by_coop[coop_id], pickup))
+    return orders
+
+
+def _place(actor, orders: _Planned, lines: list[_Line], key: str, fingerprint: str) -> None:
+    """Write a planned checkout (inside its transaction): the key's claim first, the stock last."""
+    buyer = actor if _authenticated(actor) else None
+    checkout = Checkout(idempotency_key=key, fingerprint=fingerprint, buyer=buyer)
+    rows.insert([checkout])  # claims the key: a key used before fails here
+    for order, _lines, _pickup in orders:
+        order.checkout = checkout
     rows.insert([order for order, _lines, _pickup in orders])
     label = "" if buyer else _("buyer (guest)")
     rows.insert([_event_row(order, "", OrderStatus.CREATED, actor, label=label) for order, _l, _p in orders])
@@ -705,7 +721,6 @@ def _place(actor, cart, request, key, fingerprint) -> list[Order]:
         )
     rows.insert(order_lines)
     rows.insert(movements)
-    return [order for order, _lines, _pickup in orders]
 
 
 # --- The order state machine ----------------------------------------------------------------

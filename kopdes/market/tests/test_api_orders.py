@@ -228,8 +228,8 @@ def test_a_guest_checks_out_with_qris_and_gets_the_payload(client):
 
 
 def test_a_guest_checkout_runs_its_pinned_statements(client):
-    """The checkout's statements, pinned: the cart, the key's claim, the items with their
-    listings and sellers (one join), the outlet, the writes, the stock last. The rollups learn
+    """The checkout's statements, pinned: the cart, the items with their listings and sellers
+    (one join), the outlet; then the writes, the key's claim first and the stock last. The rollups learn
     the cooperative's village from the join, not from a query of their own."""
     from django.test.utils import CaptureQueriesContext
 
@@ -252,9 +252,9 @@ def test_a_guest_checkout_runs_its_pinned_statements(client):
     ]
     assert [statement.split()[0] for statement in statements] == [
         "SELECT",  # the cart, by its token
-        "INSERT",  # the checkout: claims the idempotency key
         "SELECT",  # the items, their listings, cooperatives and seller settings
         "SELECT",  # the pickup outlet
+        "INSERT",  # the checkout, first in the transaction: claims the idempotency key
         "INSERT",  # the order
         "INSERT",  # its rollup deltas (post_save)
         "INSERT",  # its event
