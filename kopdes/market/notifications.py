@@ -2,8 +2,9 @@
 
 The services owe a notification in their own transaction (`order_notify_later`, a row of the
 outbox); a task sends what the outbox holds once it commits (`order_notices_send`). Messages are
-in Indonesian, plain text with a simple HTML alternative, with absolute links. A NIK never appears in one: every text is masked on the way out,
-in case a buyer typed one into a note or an address.
+in Indonesian, plain text with a simple HTML alternative, with absolute links. A NIK never
+appears in one: every text is masked on the way out, in case a buyer typed one into a note or an
+address.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.core.cache import cache
-from django.db import transaction
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 
 from kopdes.accounts.choices import Role
 from kopdes.market.choices import DeliveryMethod, PaymentMethod
