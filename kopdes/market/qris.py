@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from lokal import set_qris_amount
 
 
 def order_qris(order) -> str:
     """The payload to show (as a QR image and as text to copy). ValueError if the cooperative's
     static QRIS is not valid."""
-    return set_qris_amount(order.cooperative.qris_payload, order.total)
+    return _dynamic(order.cooperative.qris_payload, order.total)
+
+
+@lru_cache(maxsize=1024)
+def _dynamic(payload: str, amount: int) -> str:
+    # The same seller's code for the same amount, again and again in a flash sale: parsed and
+    # its checksum computed once (an invalid code raises each time; errors are not kept).
+    return set_qris_amount(payload, amount)
 
 
 def qris_svg(payload: str, *, scale: int = 6) -> str:
