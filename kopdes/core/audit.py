@@ -30,6 +30,33 @@ def audit_record(
     object_repr: str = "",
 ) -> AuditEvent:
     """Append one event to the audit trail, with the origin of the current request or command."""
+    event = audit_event(
+        actor=actor,
+        action=action,
+        obj=obj,
+        changes=changes,
+        region_code=region_code,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+    )
+    rows.insert([event])  # written by hand: every change of every service records one
+    return event
+
+
+def audit_event(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+    region_code: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+) -> AuditEvent:
+    """`audit_record`'s event, unsaved, for a caller that writes it with its other rows
+    (`kopdes.core.rows.insert_together`)."""
     origin = current_origin()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -37,7 +64,7 @@ def audit_record(
         object_repr = object_repr or str(obj)
         region_code = region_code or (getattr(obj, "audit_region_code", "") or "")
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    event = AuditEvent(
+    return AuditEvent(
         actor=actor if authenticated else None,
         actor_label=_label(actor),
         ip=origin.ip,
@@ -49,8 +76,6 @@ def audit_record(
         region_code=region_code,
         changes=mask_sensitive(changes or {}),
     )
-    rows.insert([event])  # written by hand: every change of every service records one
-    return event
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

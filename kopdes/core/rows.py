@@ -112,23 +112,61 @@ def insert(objs: Sequence[Model], alias: str = "default") -> None:
     """Insert new instances of one model in one statement, as `save()` would insert each: its
     signals sent, the primary keys set (in the order given, as `bulk_create` reads them), the
     instances no longer new."""
-    if not objs:
-        return
-    model = type(objs[0])
+    insert_together(objs, alias=alias)
+
+
+def insert_together(*groups: Sequence[Model], alias: str = "default") -> None:
+    """`insert` for each group of new instances (one model per group), in one statement on
+    PostgreSQL: each group's INSERT is a part of a WITH, and one SELECT returns all their keys.
+    Elsewhere (SQLite), one statement per group."""
+    groups = tuple(group for group in groups if group)
     connection = connections[alias]
-    sql, fields = _insert_statement(model, alias, len(objs))
+    if len(groups) > 1 and connection.vendor != "postgresql":
+        for group in groups:
+            insert_together(group, alias=alias)
+        return
     params: list = []
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="save")
-        pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
-        params.extend(
-            field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields
+    statements = []
+    for objs in groups:
+        model = type(objs[0])
+        sql, fields = _insert_statement(model, alias, len(objs))
+        statements.append(sql)
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="save")
+            pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
+            params.extend(
+                field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields
+            )
+    if not statements:
+        return
+    quote = connection.ops.quote_name
+    if len(statements) == 1:
+        sql = statements[0]
+    else:  # PostgreSQL: the groups' keys, tagged with their group, each group's in its order
+        sql = (
+            "WITH "  # noqa: S608  (the models' own INSERTs, with placeholders)
+            + ", ".join(f"inserted_{n} AS ({statement})" for n, statement in enumerate(statements))
+            + " "
+            + " UNION ALL ".join(  # the keys as text: the groups' keys may be of different types
+                f"SELECT {n}, CAST({quote(type(objs[0])._meta.pk.column)} AS text) FROM inserted_{n}"  # noqa: S608
+                for n, objs in enumerate(groups)
+            )
         )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        keys = cursor.fetchall()
-    for obj, (key,) in zip(objs, keys, strict=True):
-        obj.pk = key
-        obj._state.adding = False
-        obj._state.db = alias
-        post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias)
+        found = cursor.fetchall()
+    keys: list[list] = [[] for _group in groups]
+    for row in found:
+        if len(statements) == 1:
+            keys[0].append(row[0])
+        else:
+            keys[row[0]].append(type(groups[row[0]][0])._meta.pk.to_python(row[1]))
+    for objs, group_keys in zip(groups, keys, strict=True):
+        model = type(objs[0])
+        for obj, key in zip(objs, group_keys, strict=True):
+            obj.pk = key
+            obj._state.adding = False
+            obj._state.db = alias
+            post_save.send(
+                sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias
+            )

@@ -1,6 +1,6 @@
 """Telling buyers and sellers what happened to an order: email, and WhatsApp click-to-chat links.
 
-The services owe a notification in their own transaction (`order_notify_later`, a row of the
+The services owe a notification in their own transaction (`order_notices`, a row of the
 outbox); a task sends what the outbox holds once it commits (`order_notices_send`). Messages are
 in Indonesian, plain text with a simple HTML alternative, with absolute links. A NIK never
 appears in one: every text is masked on the way out, in case a buyer typed one into a note or an
@@ -48,16 +48,17 @@ NOTICES_SCHEDULED_KEY = "market:notices-scheduled"
 NOTICES_PER_ROUND = 200
 
 
-def order_notify_later(*, order_id: int, what: str) -> None:
-    """Owe the notifications of an order event: a row of the outbox in the current transaction,
-    sent by a task once it commits (one row: an enqueue per event cost the web worker four times
-    as much, on the checkout's path)."""
+def order_notices(*, order_id: int, what: str) -> list:
+    """The notifications owed for an order event: rows of the outbox, unsaved (none for an event
+    nobody hears of), which the caller writes in its transaction; a task sends them once it
+    commits. (One row: an enqueue per event cost the web worker four times as much, on the
+    checkout's path.)"""
     if not AUDIENCES.get(what):
-        return
+        return []
     from .models import OrderNotice
 
-    rows.insert([OrderNotice(order_id=order_id, what=what)])
-    transaction.on_commit(_notices_schedule)
+    transaction.on_commit(_notices_schedule, robust=True)  # the notices wait for the next commit
+    return [OrderNotice(order_id=order_id, what=what)]
 
 
 def _notices_schedule() -> None:

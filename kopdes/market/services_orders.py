@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from kopdes.accounts.identifiers import normalize_email, normalize_phone
 from kopdes.core import rows
-from kopdes.core.audit import audit_record
+from kopdes.core.audit import audit_event, audit_record
 from kopdes.core.errors import Conflict, DomainError, NotFound
 from kopdes.core.events import publish
 from kopdes.core.policies import require
@@ -356,14 +356,20 @@ def _event(
 def _announce(order: Order, what: str) -> None:
     """In the change's transaction: the notifications it owes (the outbox), and the event for the
     listeners once it commits."""
-    from .notifications import order_notify_later
+    rows.insert(_announcement(order, what))
 
-    order_notify_later(order_id=order.pk, what=what)
+
+def _announcement(order: Order, what: str) -> list:
+    """`_announce`'s rows of the outbox, unsaved, for a caller that writes them with its others;
+    the listeners' event is sent once the transaction commits."""
+    from .notifications import order_notices
+
     transaction.on_commit(
         partial(
             publish, "market.order.changed", order_id=order.pk, cooperative_id=order.cooperative_id, what=what
         )
     )
+    return order_notices(order_id=order.pk, what=what)
 
 
 def checkout_place(*, actor, cart: Cart, request: CheckoutRequest, idempotency_key: str) -> list[Order]:
@@ -673,19 +679,25 @@ def _place(actor, orders: _Planned, lines: list[_Line], key: str, fingerprint: s
         order.checkout = checkout
     rows.insert([order for order, _lines, _pickup in orders])
     label = "" if buyer else _("buyer (guest)")
-    rows.insert([_event_row(order, "", OrderStatus.CREATED, actor, label=label) for order, _l, _p in orders])
-    for order, _lines, _pickup in orders:
-        audit_record(
-            actor=actor,
-            action="market.order.create",
-            obj=order,
-            changes={
-                "total": order.total,
-                "payment": order.payment_method,
-                "delivery": order.delivery_method,
-            },
-        )
-        _announce(order, "created")
+    placed = [order for order, _lines, _pickup in orders]
+    # The orders' events, audit records and notices: one statement on PostgreSQL.
+    rows.insert_together(
+        [_event_row(order, "", OrderStatus.CREATED, actor, label=label) for order in placed],
+        [
+            audit_event(
+                actor=actor,
+                action="market.order.create",
+                obj=order,
+                changes={
+                    "total": order.total,
+                    "payment": order.payment_method,
+                    "delivery": order.delivery_method,
+                },
+            )
+            for order in placed
+        ],
+        [notice for order in placed for notice in _announcement(order, "created")],
+    )
     with connection.cursor() as cursor:
         items = [line.item.pk for line in lines]
         cursor.execute(
@@ -719,8 +731,7 @@ def _place(actor, orders: _Planned, lines: list[_Line], key: str, fingerprint: s
                 location=movement.location,
             )
         )
-    rows.insert(order_lines)
-    rows.insert(movements)
+    rows.insert_together(order_lines, movements)
 
 
 # --- The order state machine ----------------------------------------------------------------

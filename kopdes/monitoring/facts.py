@@ -223,7 +223,7 @@ def record_many(changes: Iterable[tuple[str, Contribution, str, Contribution]]) 
                     f"INSERT INTO {table} (region_code, month, measure, delta, amount) VALUES {values}",  # noqa: S608
                     [value for row in batch for value in row],
                 )
-        transaction.on_commit(_schedule_fold)
+        transaction.on_commit(_schedule_fold, robust=True)  # the deltas wait for the next commit
     return len(rows)
 
 

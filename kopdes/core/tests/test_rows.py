@@ -1,0 +1,111 @@
+"""Hand-written statements with the ORM's columns, conversions and signals (kopdes/core/rows.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.db import connection
+from django.db.models.signals import post_save, pre_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from kopdes.core import rows
+from kopdes.core.models import AuditEvent, Generation
+from kopdes.market.models import Cart
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def saves():
+    """(signal, model, primary key when sent, created) for every save signal sent."""
+    sent = []
+
+    def pre(sender, instance, **kwargs):
+        sent.append(("pre", sender.__name__, instance.pk, None))
+
+    def post(sender, instance, created, **kwargs):
+        sent.append(("post", sender.__name__, instance.pk, created))
+
+    pre_save.connect(pre, dispatch_uid="test_rows.pre")
+    post_save.connect(post, dispatch_uid="test_rows.post")
+    yield sent
+    pre_save.disconnect(dispatch_uid="test_rows.pre")
+    post_save.disconnect(dispatch_uid="test_rows.post")
+
+
+def event(action: str) -> AuditEvent:
+    return AuditEvent(
+        action=action, ip="10.0.0.1", channel="web", changes={"total": 1_250_000, "nik": "masked"}
+    )
+
+
+def test_insert_writes_the_rows_as_save_would_and_sets_their_keys_in_order(saves):
+    events = [event(f"test.{n}") for n in range(3)]
+
+    rows.insert(events)
+
+    assert [e.pk for e in events] == list(
+        AuditEvent.objects.filter(action__startswith="test.").order_by("id").values_list("id", flat=True)
+    )
+    assert all(not e._state.adding and e._state.db == "default" for e in events)
+    stored = AuditEvent.objects.get(pk=events[1].pk)
+    assert (stored.action, stored.ip, stored.changes) == (
+        "test.1",
+        "10.0.0.1",
+        {"total": 1_250_000, "nik": "masked"},
+    )
+    assert stored.at == events[1].at  # the default made at construction, kept
+    assert [s for s in saves if s[1] == "AuditEvent"] == [
+        *[("pre", "AuditEvent", None, None)] * 3,
+        *[("post", "AuditEvent", e.pk, True) for e in events],
+    ]
+
+
+def test_insert_together_writes_each_group_and_gives_each_its_own_keys(saves):
+    events = [event(f"together.{n}") for n in range(3)]
+    counters = [Generation(name="together-a", value=5), Generation(name="together-b", value=7)]
+
+    with CaptureQueriesContext(connection) as queries:
+        rows.insert_together(events, [], counters)
+
+    # One statement on PostgreSQL (a WITH of INSERTs), one per group elsewhere.
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert [e.pk for e in events] == list(
+        AuditEvent.objects.filter(action__startswith="together.").order_by("id").values_list("id", flat=True)
+    )
+    assert [c.pk for c in counters] == ["together-a", "together-b"]
+    assert dict(Generation.objects.values_list("name", "value")) == {"together-a": 5, "together-b": 7}
+    posted = [(model, pk) for kind, model, pk, _created in saves if kind == "post"]
+    assert posted == [*(("AuditEvent", e.pk) for e in events), *(("Generation", c.pk) for c in counters)]
+
+
+def test_a_failing_group_writes_nothing():
+    from django.db import IntegrityError, transaction
+
+    Generation.objects.create(name="taken", value=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows.insert_together([event("lost.0")], [Generation(name="taken", value=2)])
+    assert not AuditEvent.objects.filter(action="lost.0").exists()
+    assert Generation.objects.get(name="taken").value == 1
+
+
+def test_rows_read_by_hand_are_the_instances_the_orm_makes_for_only():
+    cart = Cart.objects.create(updated_at=timezone.now() - dt.timedelta(days=2))
+    fields = ("id", "token", "user_id", "created_at", "updated_at")
+
+    [mine] = rows.select(
+        Cart, fields, "token = %s", [Cart._meta.get_field("token").get_db_prep_value(cart.token, connection)]
+    )
+    orm = Cart.objects.only(*fields).get(pk=cart.pk)
+
+    for name in fields:
+        assert getattr(mine, name) == getattr(orm, name) and type(getattr(mine, name)) is type(
+            getattr(orm, name)
+        )
+    assert isinstance(mine.token, uuid.UUID)  # converted as the ORM converts it (text on SQLite)
+    assert mine.get_deferred_fields() == orm.get_deferred_fields()
+    assert not mine._state.adding and mine._state.db == "default"
+    assert rows.select(Cart, fields, "id = %s", [-1]) == []
