@@ -18,28 +18,10 @@ def _label(actor) -> str:
     return str(actor)[:150]
 
 
-def audit_record(
-    *,
-    actor,
-    action: str,
-    obj: models.Model | None = None,
-    changes: dict[str, Any] | None = None,
-    region_code: str = "",
-    object_type: str = "",
-    object_id: str = "",
-    object_repr: str = "",
-) -> AuditEvent:
-    """Append one event to the audit trail, with the origin of the current request or command."""
-    event = audit_event(
-        actor=actor,
-        action=action,
-        obj=obj,
-        changes=changes,
-        region_code=region_code,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=object_repr,
-    )
+def audit_record(**fields: Any) -> AuditEvent:
+    """Append one event to the audit trail (`audit_event`'s arguments), with the origin of the
+    current request or command."""
+    event = audit_event(**fields)
     rows.insert([event])  # written by hand: every change of every service records one
     return event
 
@@ -55,8 +37,8 @@ def audit_event(
     object_id: str = "",
     object_repr: str = "",
 ) -> AuditEvent:
-    """`audit_record`'s event, unsaved, for a caller that writes it with its other rows
-    (`kopdes.core.rows.insert_together`)."""
+    """An event of the audit trail, unsaved: `audit_record` writes it, or a caller writes it
+    with its other rows (`kopdes.core.rows.insert_together`)."""
     origin = current_origin()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from django.db import connections
-from django.db.models import AutoField, BigAutoField, Model, SmallAutoField
+from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
 from django.db.models.base import ModelState
 from django.db.models.signals import post_save, pre_save
 
@@ -57,7 +58,7 @@ class Columns:
 @lru_cache(maxsize=64)
 def columns(model: type[Model], fields: tuple[str, ...], alias: str) -> Columns:
     """`fields` of `model` (names or attnames) as `.values_list()` compiles them on `alias`."""
-    attnames = tuple(model._meta.get_field(name).attname for name in fields)
+    attnames = tuple(cast(Field, model._meta.get_field(name)).attname for name in fields)
     compiler = model._default_manager.using(alias).values_list(*attnames).query.get_compiler(using=alias)
     compiler.setup_query()
     selected = [column for column, _sql, _alias in compiler.select]
@@ -102,8 +103,8 @@ def _insert_statement(model: type[Model], alias: str, rows: int) -> tuple[str, t
     quote = connections[alias].ops.quote_name
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608  (the model's own table and columns)
-        f"VALUES {', '.join([one] * rows)} RETURNING {quote(meta.pk.column)}"
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(field.column)) for field in fields)}) "  # noqa: S608  (the model's own table and columns)
+        f"VALUES {', '.join([one] * rows)} RETURNING {quote(str(meta.pk.column))}"
     )
     return sql, fields
 
@@ -132,7 +133,7 @@ def insert_together(*groups: Sequence[Model], alias: str = "default") -> None:
         sql, fields = _insert_statement(model, alias, len(objs))
         statements.append(sql)
         for obj in objs:
-            obj._prepare_related_fields_for_save(operation_name="save")
+            obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]  # Django's own
             pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
             params.extend(
                 field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields
@@ -148,7 +149,7 @@ def insert_together(*groups: Sequence[Model], alias: str = "default") -> None:
             + ", ".join(f"inserted_{n} AS ({statement})" for n, statement in enumerate(statements))
             + " "
             + " UNION ALL ".join(  # the keys as text: the groups' keys may be of different types
-                f"SELECT {n}, CAST({quote(type(objs[0])._meta.pk.column)} AS text) FROM inserted_{n}"  # noqa: S608
+                f"SELECT {n}, CAST({quote(str(type(objs[0])._meta.pk.column))} AS text) FROM inserted_{n}"  # noqa: S608
                 for n, objs in enumerate(groups)
             )
         )

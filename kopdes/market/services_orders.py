@@ -13,6 +13,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from functools import partial
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -494,14 +495,17 @@ def _cart_lines(cart: Cart) -> tuple[list[_Line], dict[int, SellerSettings]]:
     for part in parts[:-1]:
         starts.append(starts[-1] + part.width)
     for row in found:
-        line = _Line(parts[0].instance(row, alias), parts[1].instance(row, alias, starts[1]))
+        line = _Line(
+            cast(CartItem, parts[0].instance(row, alias)),
+            cast(Listing, parts[1].instance(row, alias, starts[1])),
+        )
         coop_id = line.listing.cooperative_id
         if coop_id not in cooperatives:
             cooperatives[coop_id] = parts[2].instance(row, alias, starts[2])
             if row[starts[3]] is None:  # no settings saved yet: the defaults
                 sellers[coop_id] = SellerSettings(cooperative=cooperatives[coop_id])
             else:
-                sellers[coop_id] = parts[3].instance(row, alias, starts[3])
+                sellers[coop_id] = cast(SellerSettings, parts[3].instance(row, alias, starts[3]))
         Listing.cooperative.field.set_cached_value(line.listing, cooperatives[coop_id])
         CartItem.listing.field.set_cached_value(line.item, line.listing)
         lines.append(line)

@@ -250,8 +250,8 @@ def _stock_add(
         f"{guard} RETURNING quantity"
     )
     counters = _counters(sold, online)
-    together = bool(counters) and connection.vendor == "postgresql"
-    if together:
+    together = counters is not None and connection.vendor == "postgresql"
+    if counters is not None and together:
         assignments, amounts = counters
         listings = connection.ops.quote_name(Listing._meta.db_table)
         update = (
