@@ -54,6 +54,10 @@ class Columns:
         obj._state.db = alias
         return obj
 
+    def instances(self, rows: Sequence[Sequence], alias: str) -> list:
+        """`instance` of each row."""
+        return [self.instance(row, alias) for row in rows]
+
 
 @lru_cache(maxsize=64)
 def columns(model: type[Model], fields: tuple[str, ...], alias: str) -> Columns:
@@ -88,7 +92,7 @@ def select(
     with connections[alias].cursor() as cursor:
         cursor.execute(f"SELECT {shape.sql} FROM {table(model, alias)} WHERE {where}", params)  # noqa: S608  (the model's table; `where` is the caller's SQL)
         found = cursor.fetchall()
-    return [shape.instance(row, alias) for row in found]
+    return shape.instances(found, alias)
 
 
 _AUTO = (AutoField, BigAutoField, SmallAutoField)

@@ -18,11 +18,11 @@ from functools import lru_cache
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db.models import F, Q
-from django.db.models.base import ModelState
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kopdes.core import rows
 from kopdes.core.errors import DomainError, NotFound
 from kopdes.core.policies import require
 
@@ -449,7 +449,7 @@ class _Statements:
     Every filter is on the listing's own columns, so the WHERE the ORM compiles for the query is
     all a statement needs; it is compiled once per request and shared by the count, the featured
     listings and the page. The cards' columns and their converters come from the ORM too, once per
-    database (`_card_columns`). Building the three querysets through the ORM cost three times what
+    database (`kopdes.core.rows.columns`). Building the three querysets through the ORM cost three times what
     running them did (1.2 of 1.6 ms for the first page, ADR 14).
     """
 
@@ -457,8 +457,8 @@ class _Statements:
         from django.db import connections
 
         self.connection = connections[base.db]
-        self.columns = _card_columns(base.db)
-        self.table = self.columns.table
+        self.columns = rows.columns(Listing, CARD_FIELDS, base.db)
+        self.table = rows.table(Listing, base.db)
         compiler = base.query.get_compiler(using=base.db)
         self.where, params = compiler.compile(base.query.where)
         self.params = list(params)
@@ -500,7 +500,7 @@ class _Statements:
             f"SELECT {self.columns.sql} FROM {t} WHERE ({where})"  # noqa: S608  (as above)
             f" ORDER BY {order.format(t=t)} LIMIT %s OFFSET %s"
         )
-        return self.columns.listings(self.rows(sql, [*params, size, start]), self.connection)
+        return self.columns.instances(self.rows(sql, [*params, size, start]), self.connection.alias)
 
     def by_id(self, ids: list[int]) -> list[Listing]:
         """The cards of these listings (those still matching the filters), in the order of `ids`."""
@@ -510,50 +510,8 @@ class _Statements:
         places = ", ".join(["%s"] * len(ids))
         sql = f"SELECT {self.columns.sql} FROM {t} WHERE ({self.where} AND {t}.id IN ({places}))"  # noqa: S608  (as above)
         rows = self.rows(sql, [*self.params, *ids])
-        found = {listing.pk: listing for listing in self.columns.listings(rows, self.connection)}
+        found = {listing.pk: listing for listing in self.columns.instances(rows, self.connection.alias)}
         return [found[pk] for pk in ids if pk in found]
-
-
-@dataclass(frozen=True)
-class _CardColumns:
-    table: str  # the listing table, quoted
-    sql: str  # CARD_FIELDS' columns, qualified and quoted
-    converters: list[tuple[int, list, object]]  # (position, the backend's converters, expression)
-
-    def listings(self, rows: list[tuple], connection) -> list[Listing]:
-        """Listings as the ORM makes them for `.only(*CARD_FIELDS)`: the loaded values in the
-        instance's __dict__ (converted as the ORM converts them), every other field deferred and
-        loaded if asked for; `_state` says from which database, not new."""
-        out = []
-        for row in rows:
-            values = list(row)
-            for position, functions, expression in self.converters:
-                value = values[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                values[position] = value
-            listing = Listing.__new__(Listing)
-            listing.__dict__.update(zip(CARD_FIELDS, values, strict=True))
-            listing._state = ModelState()
-            listing._state.adding = False
-            listing._state.db = connection.alias
-            out.append(listing)
-        return out
-
-
-@lru_cache(maxsize=4)
-def _card_columns(alias: str) -> _CardColumns:
-    compiler = Listing.objects.using(alias).values_list(*CARD_FIELDS).query.get_compiler(using=alias)
-    compiler.setup_query()
-    columns = [compiler.compile(column)[0] for column, _sql, _alias in compiler.select]
-    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-    return _CardColumns(
-        table=compiler.quote_name_unless_alias(Listing._meta.db_table),
-        sql=", ".join(columns),
-        converters=[
-            (position, functions, expression) for position, (functions, expression) in converters.items()
-        ],
-    )
 
 
 def _browse(base, query: CatalogQuery, months: _Months) -> tuple[list[Listing], int, bool]:
