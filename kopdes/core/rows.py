@@ -36,12 +36,12 @@ class Columns:
     def width(self) -> int:
         return len(self.attnames)
 
-    def instance(self, row: Sequence, alias: str, start: int = 0) -> Model:
+    def instance(self, row: Sequence, alias: str, start: int = 0, connection=None) -> Model:
         """The instance of the row's values from `start` on: converted as the ORM converts them,
         put in its __dict__ as `.only()` puts them; the other fields deferred."""
         values = list(row[start : start + len(self.attnames)])
         if self.converters:
-            connection = connections[alias]
+            connection = connection or connections[alias]
             for position, functions, expression in self.converters:
                 value = values[position]
                 for function in functions:
@@ -56,7 +56,8 @@ class Columns:
 
     def instances(self, rows: Sequence[Sequence], alias: str) -> list:
         """`instance` of each row."""
-        return [self.instance(row, alias) for row in rows]
+        connection = connections[alias]
+        return [self.instance(row, alias, connection=connection) for row in rows]
 
 
 @lru_cache(maxsize=64)
