@@ -20,7 +20,7 @@ from typing import cast
 from django.db import connections
 from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
 from django.db.models.base import ModelState
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import ModelSignal, post_save, pre_save
 
 
 @dataclass(frozen=True)
@@ -98,20 +98,187 @@ def select(
 
 _AUTO = (AutoField, BigAutoField, SmallAutoField)
 
+# Sent by Statement.insert for the new instances it is about to write (before their pre_save): a
+# listener that writes rows of its own on their post_save (the rollups' outbox) may add that write
+# to the statement instead (`statement.write`), and mark the instances so that their post_save
+# does not write it again. Arguments: sender (the model), instances, statement.
+inserting = ModelSignal(use_caching=True)
 
-@lru_cache(maxsize=64)
-def _insert_statement(model: type[Model], alias: str, rows: int) -> tuple[str, tuple]:
+
+@lru_cache(maxsize=128)
+def _insert_statement(model: type[Model], alias: str, keyed: bool) -> tuple[str, tuple]:
+    """The head of an INSERT of `model`'s rows (its columns, with the key's when `keyed`: keys
+    drawn before) and the fields whose values follow, in order."""
     meta = model._meta
     if meta.parents:
         raise TypeError(f"{meta.label}: rows of a model with parents are inserted by save()")
-    fields = tuple(field for field in meta.local_concrete_fields if not isinstance(field, _AUTO))
+    fields = tuple(field for field in meta.local_concrete_fields if keyed or not isinstance(field, _AUTO))
     quote = connections[alias].ops.quote_name
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(field.column)) for field in fields)}) "  # noqa: S608  (the model's own table and columns)
-        f"VALUES {', '.join([one] * rows)} RETURNING {quote(str(meta.pk.column))}"
-    )
-    return sql, fields
+    columns_sql = ", ".join(quote(str(field.column)) for field in fields)
+    return f"INSERT INTO {quote(meta.db_table)} ({columns_sql})", fields
+
+
+def _cast(field: Field, connection) -> str:
+    """The type a value is cast to in a SELECT list: the column's own, except text for the
+    characters (PostgreSQL checks their length as it assigns; a cast to varchar(n) would cut)."""
+    db_type = field.db_type(connection) or "text"
+    return "text" if db_type.startswith("varchar") else db_type
+
+
+@dataclass
+class _Insert:
+    part: int
+    objs: list[Model]
+    taken: dict[str, str]  # attname -> the source part's column it is read from
+
+
+class Statement:
+    """Writes that run together, in one statement on PostgreSQL: a WITH whose parts are the
+    writes. PostgreSQL runs every part to its end, all or nothing, in an order of its own: a part
+    reads another only through its name (an insert's `source`). Elsewhere (SQLite) each part runs
+    as a statement of its own, in the order added, and an insert cannot have a source.
+
+    Inserts write new instances as `save()` would: `pre_save` sent as they are added, then their
+    keys set and `post_save` sent once the statement has run; an insert whose source returned no
+    row leaves its instance new (the caller checks `written`)."""
+
+    def __init__(self, alias: str = "default") -> None:
+        self.alias = alias
+        self.connection = connections[alias]
+        self.together = self.connection.vendor == "postgresql"
+        self._parts: list[tuple[str, list]] = []
+        self._inserts: list[_Insert] = []
+
+    def write(self, sql: str, params: Sequence = ()) -> str:
+        """A part of the caller's own (an INSERT, UPDATE or DELETE; with RETURNING when a later
+        part reads it); returns its name."""
+        self._parts.append((sql, list(params)))
+        return f"part_{len(self._parts) - 1}"
+
+    def insert(
+        self,
+        objs: Sequence[Model],
+        *,
+        keys: Sequence | None = None,
+        source: str = "",
+        taken: dict[str, str] | None = None,
+    ) -> None:
+        """New instances of one model. `keys`: their primary keys, drawn before (a sequence's
+        nextval), set once their pre_save is sent (other parts may then refer to them). `source`:
+        a part returning at most one row, from which the fields in `taken` (attname: the part's
+        column) are read; the instance (one) is written only if that row exists."""
+        objs = list(objs)
+        if not objs:
+            return
+        model = type(objs[0])
+        taken = dict(taken or {})
+        if source and (len(objs) != 1 or not self.together):
+            raise ValueError("an insert from a source writes one instance, on PostgreSQL")
+        inserting.send(sender=model, instances=objs, statement=self)
+        head, fields = _insert_statement(model, self.alias, keys is not None)
+        connection = self.connection
+        params: list = []
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]  # Django's own
+            pre_save.send(sender=model, instance=obj, raw=False, using=self.alias, update_fields=None)
+        if keys is not None:
+            for obj, key in zip(objs, keys, strict=True):
+                obj.pk = key
+        pk = cast(Field, model._meta.pk)
+        returning = ", ".join(
+            connection.ops.quote_name(column)
+            for column in [
+                str(pk.column),
+                *(
+                    str(model._meta.get_field(attname).column)
+                    for attname in taken  # type: ignore[union-attr]
+                ),
+            ]
+        )
+        if source:
+            obj = objs[0]
+            values = []
+            for field in fields:
+                if field.attname in taken:
+                    values.append(f"{source}.{connection.ops.quote_name(taken[field.attname])}")
+                else:
+                    values.append(f"CAST(%s AS {_cast(field, connection)})")
+                    params.append(field.get_db_prep_save(field.pre_save(obj, True), connection=connection))
+            sql = f"{head} SELECT {', '.join(values)} FROM {source} RETURNING {returning}"  # noqa: S608  (our own columns and parts)
+        else:
+            one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            for obj in objs:
+                params.extend(
+                    field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
+                    for field in fields
+                )
+            sql = f"{head} VALUES {', '.join([one] * len(objs))} RETURNING {returning}"
+        self._parts.append((sql, params))
+        self._inserts.append(_Insert(len(self._parts) - 1, objs, taken))
+
+    def run(self) -> None:
+        """Run the statement (or the statements); set the keys and send `post_save`."""
+        found: dict[int, list[list]] = {insert.part: [] for insert in self._inserts}
+        if not self.together:
+            with self.connection.cursor() as cursor:
+                for n, (sql, params) in enumerate(self._parts):
+                    cursor.execute(sql, params)
+                    if n in found:
+                        found[n] = [list(row) for row in cursor.fetchall()]
+        else:
+            if len(self._parts) == 1 and self._inserts:
+                sql, params = self._parts[0]
+            else:
+                sql, params = self._together()
+            with self.connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                rows_found = cursor.fetchall()
+            if len(self._parts) == 1 and self._inserts:
+                found[0] = [list(row) for row in rows_found]
+            else:
+                for row in rows_found:
+                    found[row[0]].append(list(row[1:]))
+        for insert in self._inserts:
+            model = type(insert.objs[0])
+            pk = cast(Field, model._meta.pk)
+            for obj, row in zip(insert.objs, found[insert.part], strict=False):
+                obj.pk = pk.to_python(row[0])
+                for attname, value in zip(insert.taken, row[1:], strict=False):
+                    setattr(obj, attname, model._meta.get_field(attname).to_python(value))
+                obj._state.adding = False
+                obj._state.db = self.alias
+                post_save.send(
+                    sender=model, instance=obj, created=True, update_fields=None, raw=False, using=self.alias
+                )
+
+    def _together(self) -> tuple[str, list]:
+        """One WITH of every part; its SELECT returns each insert's keys (and taken columns) as
+        text, tagged with the part (the parts' keys may be of different types)."""
+        if not self._inserts:
+            raise ValueError("a statement returns the keys of its inserts: it has none")
+        quote = self.connection.ops.quote_name
+        width = max(len(insert.taken) for insert in self._inserts)
+        selects = []
+        for insert in self._inserts:
+            meta = type(insert.objs[0])._meta
+            columns_sql = [
+                f"CAST({quote(str(cast(Field, meta.pk).column))} AS text)",
+                *(f"CAST({quote(str(meta.get_field(a).column))} AS text)" for a in insert.taken),  # type: ignore[union-attr]
+                *(["NULL"] * (width - len(insert.taken))),
+            ]
+            selects.append(f"SELECT {insert.part}, {', '.join(columns_sql)} FROM part_{insert.part}")  # noqa: S608
+        sql = (
+            "WITH "
+            + ", ".join(f"part_{n} AS ({part})" for n, (part, _params) in enumerate(self._parts))
+            + " "
+            + " UNION ALL ".join(selects)
+        )
+        return sql, [param for _sql, params in self._parts for param in params]
+
+
+def written(objs: Sequence[Model]) -> bool:
+    """Whether a Statement wrote every one of these instances."""
+    return all(not obj._state.adding for obj in objs)
 
 
 def insert(objs: Sequence[Model], alias: str = "default") -> None:
@@ -123,56 +290,9 @@ def insert(objs: Sequence[Model], alias: str = "default") -> None:
 
 def insert_together(*groups: Sequence[Model], alias: str = "default") -> None:
     """`insert` for each group of new instances (one model per group), in one statement on
-    PostgreSQL: each group's INSERT is a part of a WITH, and one SELECT returns all their keys.
-    Elsewhere (SQLite), one statement per group."""
-    groups = tuple(group for group in groups if group)
-    connection = connections[alias]
-    if len(groups) > 1 and connection.vendor != "postgresql":
-        for group in groups:
-            insert_together(group, alias=alias)
-        return
-    params: list = []
-    statements = []
-    for objs in groups:
-        model = type(objs[0])
-        sql, fields = _insert_statement(model, alias, len(objs))
-        statements.append(sql)
-        for obj in objs:
-            obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]  # Django's own
-            pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
-            params.extend(
-                field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields
-            )
-    if not statements:
-        return
-    quote = connection.ops.quote_name
-    if len(statements) == 1:
-        sql = statements[0]
-    else:  # PostgreSQL: the groups' keys, tagged with their group, each group's in its order
-        sql = (
-            "WITH "  # noqa: S608  (the models' own INSERTs, with placeholders)
-            + ", ".join(f"inserted_{n} AS ({statement})" for n, statement in enumerate(statements))
-            + " "
-            + " UNION ALL ".join(  # the keys as text: the groups' keys may be of different types
-                f"SELECT {n}, CAST({quote(str(type(objs[0])._meta.pk.column))} AS text) FROM inserted_{n}"  # noqa: S608
-                for n, objs in enumerate(groups)
-            )
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-    keys: list[list] = [[] for _group in groups]
-    for row in found:
-        if len(statements) == 1:
-            keys[0].append(row[0])
-        else:
-            keys[row[0]].append(type(groups[row[0]][0])._meta.pk.to_python(row[1]))
-    for objs, group_keys in zip(groups, keys, strict=True):
-        model = type(objs[0])
-        for obj, key in zip(objs, group_keys, strict=True):
-            obj.pk = key
-            obj._state.adding = False
-            obj._state.db = alias
-            post_save.send(
-                sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias
-            )
+    PostgreSQL (a WITH of INSERTs), one per group elsewhere (SQLite)."""
+    statement = Statement(alias)
+    for group in groups:
+        statement.insert(group)
+    if statement._inserts:
+        statement.run()

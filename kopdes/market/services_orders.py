@@ -55,8 +55,9 @@ from .models import (
     PaymentEvent,
     SellerSettings,
     SettlementEntry,
+    StockLevel,
 )
-from .services_stock import MAX_QUANTITY, out_of_stock, stock_release_order, stock_take
+from .services_stock import MAX_QUANTITY, out_of_stock, stock_release_order, stock_take, stock_take_part
 
 
 def _invalid(field_name: str, message: str, code: str = "invalid") -> DomainError:
@@ -388,17 +389,19 @@ def checkout_submit(
 
     Everything is read and checked first (`_plan`: the cart with its listings and sellers, the
     prices, the stock, the delivery and payment choices); nothing is written for a checkout that
-    is refused. Then one transaction writes it (`_place`), and its first statement claims the
-    idempotency key: a key used before fails that insert (the transaction rolls back) and the
-    first attempt's orders are returned. A price that moved since the cart answers
-    PriceChanged, after the cart takes the new prices.
+    is refused. Then one transaction writes it: on PostgreSQL in one statement
+    (`_place_at_once`), else, or when a stock row turns out to hold less than was planned, one
+    statement after another (`_place`). The checkout's row claims the idempotency key: a key used
+    before fails its insert (the transaction rolls back) and the first attempt's orders are
+    returned. A price that moved since the cart answers PriceChanged, after the cart takes the
+    new prices.
     """
     require(actor, "market.checkout.place", cart)
     key = (idempotency_key or "").strip()
     if not (8 <= len(key) <= 64):
         raise _invalid("idempotency_key", _("The request has no valid idempotency key."), "idempotency_key")
     fingerprint = _owner(cart)
-    lines, sellers = _cart_lines(cart)
+    lines, sellers, keys = _cart_lines(cart)
     if not lines:
         existing = Checkout.objects.filter(idempotency_key=key).first()
         if existing is not None:  # the retry of a checkout that emptied this cart
@@ -410,8 +413,11 @@ def checkout_submit(
         cart_refresh_prices(cart=cart)  # commits on its own: the cart shows the new prices
         raise
     try:
-        with transaction.atomic():
-            _place(actor, orders, lines, key, fingerprint)
+        if keys is None or not _placed_at_once(actor, orders, lines, key, fingerprint, keys):
+            if keys is not None:  # a stock row held less by the time it was locked: plan afresh
+                orders = _plan(actor, lines, sellers, request)
+            with transaction.atomic():
+                _place(actor, orders, lines, key, fingerprint)
     except IntegrityError:
         # The key was used before, or committed meanwhile by a concurrent request (a double click).
         existing = Checkout.objects.filter(idempotency_key=key).first()
@@ -463,9 +469,20 @@ class _Line:
     listing: Listing
 
 
-def _cart_lines(cart: Cart) -> tuple[list[_Line], dict[int, SellerSettings]]:
+@dataclass
+class _Keys:
+    """Primary keys drawn for a checkout's rows before its transaction (PostgreSQL's sequences):
+    its rows can then be written in one statement, each referring to the others by key."""
+
+    checkout: int
+    orders: list[int]
+
+
+def _cart_lines(cart: Cart) -> tuple[list[_Line], dict[int, SellerSettings], _Keys | None]:
     """The cart's items with their listings, the listings' cooperatives and their seller settings
-    (made when missing, unsaved), in listing-id order: one statement."""
+    (made when missing, unsaved), in listing-id order: one statement. On PostgreSQL it also draws
+    the keys the checkout would write (one per item for the orders, one for the checkout: at least
+    as many as it needs; a refused checkout leaves a gap in the sequences, as a rollback does)."""
     from kopdes.cooperatives.models import Cooperative
 
     alias = connection.alias
@@ -478,15 +495,22 @@ def _cart_lines(cart: Cart) -> tuple[list[_Line], dict[int, SellerSettings]]:
     item, listing, cooperative, seller = (
         rows.table(model, alias) for model in (CartItem, Listing, Cooperative, SellerSettings)
     )
+    drawn = connection.vendor == "postgresql"
+    keys = (
+        ", (SELECT nextval(pg_get_serial_sequence(%s, 'id'))), nextval(pg_get_serial_sequence(%s, 'id'))"
+        if drawn
+        else ""
+    )
     sql = (
-        f"SELECT {', '.join(part.sql for part in parts)} FROM {item} "  # noqa: S608  (our tables and columns)
+        f"SELECT {', '.join(part.sql for part in parts)}{keys} FROM {item} "  # noqa: S608  (our tables and columns)
         f"JOIN {listing} ON {listing}.id = {item}.listing_id "
         f"JOIN {cooperative} ON {cooperative}.id = {listing}.cooperative_id "
         f"LEFT JOIN {seller} ON {seller}.cooperative_id = {cooperative}.id "
         f"WHERE {item}.cart_id = %s ORDER BY {item}.listing_id"
     )
+    params = [Checkout._meta.db_table, Order._meta.db_table] if drawn else []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [cart.pk])
+        cursor.execute(sql, [*params, cart.pk])
         found = cursor.fetchall()
     lines: list[_Line] = []
     cooperatives: dict = {}
@@ -509,7 +533,9 @@ def _cart_lines(cart: Cart) -> tuple[list[_Line], dict[int, SellerSettings]]:
         Listing.cooperative.field.set_cached_value(line.listing, cooperatives[coop_id])
         CartItem.listing.field.set_cached_value(line.item, line.listing)
         lines.append(line)
-    return lines, sellers
+    width = sum(part.width for part in parts)
+    drawn_keys = _Keys(found[0][width], [row[width + 1] for row in found]) if drawn and found else None
+    return lines, sellers, drawn_keys
 
 
 def _outlet(location_id: int | None, cooperative_id: int) -> Location | None:
@@ -674,6 +700,107 @@ def _plan(actor, lines: list[_Line], sellers: dict[int, SellerSettings], request
     return orders
 
 
+class _Short(Exception):
+    """A stock row held less than planned once it was locked: the statement is rolled back."""
+
+
+def _placed_at_once(
+    actor, orders: _Planned, lines: list[_Line], key: str, fingerprint: str, keys: _Keys
+) -> bool:
+    """`_place_at_once` in its transaction; False (nothing written) when a stock row held less by
+    the time it was locked than the plan saw."""
+    try:
+        with transaction.atomic():
+            _place_at_once(actor, orders, lines, key, fingerprint, keys)
+    except _Short:
+        return False
+    return True
+
+
+def _place_at_once(
+    actor, orders: _Planned, lines: list[_Line], key: str, fingerprint: str, keys: _Keys
+) -> None:
+    """`_place` in one statement (PostgreSQL): the checkout and its orders under the keys drawn
+    before, their events, audit records, notices and rollup deltas, the cart emptied, the stock
+    taken with the listings' counters, the lines and the movements; then the commit. A stock row
+    is locked from its update inside the statement to the commit, one round trip later (three
+    with `_place`): the shorter that is, the less the buyers of one listing wait on each other.
+    A cart of several listings first locks their stock rows in listing order, as `_place` takes
+    them, so that two checkouts never wait on each other in a circle. Raises _Short when a stock
+    row held less than planned."""
+    statement = rows.Statement()
+    buyer = actor if _authenticated(actor) else None
+    checkout = Checkout(idempotency_key=key, fingerprint=fingerprint, buyer=buyer)
+    statement.insert([checkout], keys=[keys.checkout])
+    placed = [order for order, _lines, _pickup in orders]
+    for order in placed:
+        order.checkout = checkout
+    statement.insert(placed, keys=keys.orders[: len(placed)])
+    label = "" if buyer else _("buyer (guest)")
+    statement.insert([_event_row(order, "", OrderStatus.CREATED, actor, label=label) for order in placed])
+    statement.insert([_created_audit(actor, order) for order in placed])
+    statement.insert([notice for order in placed for notice in _announcement(order, "created")])
+    items = [line.item.pk for line in lines]
+    statement.write(
+        f"DELETE FROM {rows.table(CartItem)} WHERE id IN ({', '.join(['%s'] * len(items))})",  # noqa: S608  (our table)
+        items,
+    )
+    catalog_touch()
+    takes = _takes(orders)
+    if len(takes) > 1:
+        listing_ids = [line.listing.pk for line, _order, _pickup in takes]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {rows.table(StockLevel)} WHERE listing_id IN "  # noqa: S608  (our table)
+                f"({', '.join(['%s'] * len(listing_ids))}) ORDER BY listing_id, id FOR UPDATE",
+                listing_ids,
+            )
+    written = []
+    for line, order, pickup in takes:
+        listing, quantity = line.listing, line.item.quantity
+        source, movement = stock_take_part(statement, listing=listing, quantity=quantity, prefer=pickup)
+        movement.order, movement.note = order, order.number
+        order_line = _order_line(order, listing, quantity, location=None)
+        from_stock = {"location_id": "location_id"}
+        statement.insert([order_line], source=source, taken=from_stock)
+        statement.insert([movement], source=source, taken={**from_stock, "balance_after": "quantity"})
+        written += [order_line, movement]
+    statement.run()
+    if not rows.written(written):
+        raise _Short
+
+
+def _takes(orders: _Planned) -> list[tuple[_Line, Order, Location | None]]:
+    """The stock each order takes, in listing-id order across all orders."""
+    return sorted(
+        ((line, order, pickup) for order, coop_lines, pickup in orders for line in coop_lines),
+        key=lambda entry: entry[0].listing.pk,
+    )
+
+
+def _created_audit(actor, order: Order):
+    return audit_event(
+        actor=actor,
+        action="market.order.create",
+        obj=order,
+        changes={"total": order.total, "payment": order.payment_method, "delivery": order.delivery_method},
+    )
+
+
+def _order_line(order: Order, listing: Listing, quantity: int, location: Location | None) -> OrderLine:
+    return OrderLine(
+        order=order,
+        listing=listing,
+        product_id=listing.product_id,
+        name=listing.name,
+        unit_price=listing.price,
+        quantity=quantity,
+        line_total=listing.price * quantity,
+        weight_grams=listing.weight_grams * quantity,
+        location=location,
+    )
+
+
 def _place(actor, orders: _Planned, lines: list[_Line], key: str, fingerprint: str) -> None:
     """Write a planned checkout (inside its transaction): the key's claim first, the stock last."""
     buyer = actor if _authenticated(actor) else None
@@ -687,19 +814,7 @@ def _place(actor, orders: _Planned, lines: list[_Line], key: str, fingerprint: s
     # The orders' events, audit records and notices: one statement on PostgreSQL.
     rows.insert_together(
         [_event_row(order, "", OrderStatus.CREATED, actor, label=label) for order in placed],
-        [
-            audit_event(
-                actor=actor,
-                action="market.order.create",
-                obj=order,
-                changes={
-                    "total": order.total,
-                    "payment": order.payment_method,
-                    "delivery": order.delivery_method,
-                },
-            )
-            for order in placed
-        ],
+        [_created_audit(actor, order) for order in placed],
         [notice for order in placed for notice in _announcement(order, "created")],
     )
     with connection.cursor() as cursor:
@@ -711,30 +826,14 @@ def _place(actor, orders: _Planned, lines: list[_Line], key: str, fingerprint: s
     catalog_touch()
     # Take the stock last, in listing-id order across all orders: a stock row stays locked from
     # its decrement to the commit, so only the lines and movements are written while it is.
-    takes = sorted(
-        ((line, order, pickup) for order, coop_lines, pickup in orders for line in coop_lines),
-        key=lambda entry: entry[0].listing.pk,
-    )
     order_lines, movements = [], []
-    for line, order, pickup in takes:
+    for line, order, pickup in _takes(orders):
         listing, quantity = line.listing, line.item.quantity
         movement = stock_take(listing=listing, quantity=quantity, prefer=pickup)
         movement.order = order
         movement.note = order.number
         movements.append(movement)
-        order_lines.append(
-            OrderLine(
-                order=order,
-                listing=listing,
-                product_id=listing.product_id,
-                name=listing.name,
-                unit_price=listing.price,
-                quantity=quantity,
-                line_total=listing.price * quantity,
-                weight_grams=listing.weight_grams * quantity,
-                location=movement.location,
-            )
-        )
+        order_lines.append(_order_line(order, listing, quantity, movement.location))
     rows.insert_together(order_lines, movements)
 
 

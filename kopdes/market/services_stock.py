@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kopdes.core import rows
 from kopdes.core.audit import audit_record
 from kopdes.core.errors import Conflict, DomainError, NotFound
 from kopdes.core.policies import require
@@ -383,6 +384,42 @@ def stock_take(*, listing: Listing, quantity: int, prefer: Location | None = Non
                 return movement
     available = Listing.objects.filter(pk=listing.pk).values_list("stock_online", flat=True).first() or 0
     raise out_of_stock(listing, available)
+
+
+def stock_take_part(
+    statement: rows.Statement, *, listing: Listing, quantity: int, prefer: Location | None = None
+) -> tuple[str, StockMovement]:
+    """`stock_take` as parts of a statement of many writes (PostgreSQL; see `rows.Statement`):
+    the stock row `stock_take` would choose (the buyer's pickup outlet first, else the first online
+    location holding enough), decremented under the same guard, and the listing's counters with it.
+    Returns the part's name (its row: the location and the quantity left; none when no location
+    held enough by the time the row was locked) and the movement, unsaved, for the caller to insert
+    from that part (its location and balance are read from it)."""
+    stock, locations = rows.table(StockLevel), rows.table(Location)
+    listings = rows.table(Listing)
+    kinds = ", ".join(["%s"] * len(ONLINE_KINDS))
+    name = statement.write(
+        f"UPDATE {stock} SET quantity = quantity - %s WHERE id = ("  # noqa: S608  (our tables)
+        f"SELECT level.id FROM {stock} level JOIN {locations} place ON place.id = level.location_id "
+        f"WHERE level.listing_id = %s AND level.quantity >= %s AND place.kind IN ({kinds}) "
+        "AND place.is_active ORDER BY level.location_id <> %s, level.location_id LIMIT 1"
+        ") AND quantity >= %s RETURNING location_id, quantity",
+        [quantity, listing.pk, quantity, *ONLINE_KINDS, prefer.pk if prefer else 0, quantity],
+    )
+    statement.write(
+        f"UPDATE {listings} SET sold_count = sold_count + %s, stock_online = stock_online - %s "  # noqa: S608
+        f"WHERE id = %s AND EXISTS (SELECT 1 FROM {name})",
+        [quantity, quantity, listing.pk],
+    )
+    origin = current_origin()
+    movement = StockMovement(
+        listing_id=listing.pk,
+        delta=-quantity,
+        reason=MovementReason.CHECKOUT,
+        ip=origin.ip,
+        channel=origin.channel,
+    )
+    return name, movement
 
 
 def out_of_stock(listing: Listing, available: int) -> Conflict:

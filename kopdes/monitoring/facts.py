@@ -22,6 +22,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 from kopdes.core.generations import generation, generation_touch
+from kopdes.core.rows import inserting
 
 from .measures import COUNT_OF
 
@@ -193,8 +194,18 @@ def record_many(changes: Iterable[tuple[str, Contribution, str, Contribution]]) 
     """`record` for many facts at once (a bulk change): one insert for all their deltas. Each
     change is (region before, contribution before, region after, contribution after). Returns
     the rows appended."""
-    from .models import RollupDelta
+    rows = _delta_rows(changes)
+    if rows:
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), ROWS_PER_INSERT):
+                sql, params = _delta_insert(rows[start : start + ROWS_PER_INSERT])
+                cursor.execute(sql, params)
+        transaction.on_commit(_schedule_fold, robust=True)  # the deltas wait for the next commit
+    return len(rows)
 
+
+def _delta_rows(changes: Iterable[tuple[str, Contribution, str, Contribution]]) -> list[tuple]:
+    """The outbox's rows of these changes: (region, month, measure, delta, amount)."""
     rows: list[tuple] = []
     for region_before, before, region_after, after in changes:
         # (region, month, measure held) -> [delta, amount]: money goes with its count (COUNT_OF).
@@ -212,19 +223,19 @@ def record_many(changes: Iterable[tuple[str, Contribution, str, Contribution]]) 
             for (region, month, measure), (delta, amount) in deltas.items()
             if delta or amount
         )
-    if rows:
-        # Plain rows nothing listens to: multi-row inserts, without building a model per row.
-        table = connection.ops.quote_name(RollupDelta._meta.db_table)
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), ROWS_PER_INSERT):
-                batch = rows[start : start + ROWS_PER_INSERT]
-                values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
-                cursor.execute(
-                    f"INSERT INTO {table} (region_code, month, measure, delta, amount) VALUES {values}",  # noqa: S608
-                    [value for row in batch for value in row],
-                )
-        transaction.on_commit(_schedule_fold, robust=True)  # the deltas wait for the next commit
-    return len(rows)
+    return rows
+
+
+def _delta_insert(rows: list[tuple]) -> tuple[str, list]:
+    # Plain rows nothing listens to: multi-row inserts, without building a model per row.
+    from .models import RollupDelta
+
+    table = connection.ops.quote_name(RollupDelta._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    return (
+        f"INSERT INTO {table} (region_code, month, measure, delta, amount) VALUES {values}",  # noqa: S608
+        [value for row in rows for value in row],
+    )
 
 
 Contributor = Callable[[object, dt.date], tuple[str, Contribution]]
@@ -251,10 +262,27 @@ def _after(sender, instance, raw=False, **kwargs) -> None:
     if raw:
         return
     contribute = SOURCES[sender._meta.label]
+    if instance.__dict__.pop("_rollup_written", False):  # by the statement that inserted it
+        instance._rollup_before = contribute(instance, this_month())
+        return
     region_before, before = getattr(instance, "_rollup_before", ("", {}))
     region_after, after = contribute(instance, this_month())
     record(region_before, before, region_after, after)
     instance._rollup_before = (region_after, after)
+
+
+def _inserting(sender, instances, statement, **kwargs) -> None:
+    """New instances a statement of many writes inserts (kopdes.core.rows.Statement): their
+    deltas are written by that same statement, and their post_save records nothing again."""
+    contribute = SOURCES[sender._meta.label]
+    now = this_month()
+    rows = _delta_rows(("", {}, *contribute(instance, now)) for instance in instances)
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        statement.write(*_delta_insert(rows[start : start + ROWS_PER_INSERT]))
+    if rows:
+        transaction.on_commit(_schedule_fold, robust=True)
+    for instance in instances:
+        instance._rollup_written = True
 
 
 def _deleted(sender, instance, **kwargs) -> None:
@@ -275,6 +303,7 @@ def connect() -> None:
         pre_save.connect(_before, sender=label, dispatch_uid=uid + ".pre")
         post_save.connect(_after, sender=label, dispatch_uid=uid + ".post")
         post_delete.connect(_deleted, sender=label, dispatch_uid=uid + ".delete")
+        inserting.connect(_inserting, sender=label, dispatch_uid=uid + ".inserting")
 
 
 def coverage_changed(*, village_code: str, before: dict[str, int], after: dict[str, int]) -> None:
