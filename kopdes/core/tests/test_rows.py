@@ -109,3 +109,53 @@ def test_rows_read_by_hand_are_the_instances_the_orm_makes_for_only():
     assert mine.get_deferred_fields() == orm.get_deferred_fields()
     assert not mine._state.adding and mine._state.db == "default"
     assert rows.select(Cart, fields, "id = %s", [-1]) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a statement of many parts is PostgreSQL's")
+def test_a_statement_writes_rows_under_keys_drawn_before_and_from_another_parts_row(saves):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('core_auditevent', 'id'))")
+        drawn = cursor.fetchone()[0]
+    parent = event("statement.keyed")
+    taken, skipped = event("statement.taken"), event("statement.skipped")
+    statement = rows.Statement()
+    statement.insert([parent], keys=[drawn])
+    found = statement.write("SELECT 'from-a-part' AS label, %s AS code", ["62"])
+    nothing = statement.write("SELECT 'never' AS label, %s AS code WHERE false", ["0"])
+    statement.insert([taken], source=found, taken={"object_repr": "label", "region_code": "code"})
+    statement.insert([skipped], source=nothing, taken={"object_repr": "label"})
+
+    with CaptureQueriesContext(connection) as queries:
+        statement.run()
+
+    assert len(queries) == 1
+    assert parent.pk == drawn and AuditEvent.objects.filter(pk=drawn, action="statement.keyed").exists()
+    stored = AuditEvent.objects.get(pk=taken.pk)
+    assert (stored.object_repr, stored.region_code, taken.object_repr) == ("from-a-part", "62", "from-a-part")
+    assert skipped.pk is None and skipped._state.adding
+    assert not rows.written([taken, skipped]) and rows.written([parent, taken])
+    assert not AuditEvent.objects.filter(action="statement.skipped").exists()
+    # pre_save for all three before their keys; post_save only for the rows written
+    assert [s for s in saves if s[1] == "AuditEvent"] == [
+        ("pre", "AuditEvent", None, None),
+        ("pre", "AuditEvent", None, None),
+        ("pre", "AuditEvent", None, None),
+        ("post", "AuditEvent", drawn, True),
+        ("post", "AuditEvent", taken.pk, True),
+    ]
+
+
+def test_a_failing_part_writes_nothing_of_the_statement():
+    from django.db import IntegrityError, transaction
+
+    first, second = event("statement.first"), event("statement.second")
+    statement = rows.Statement()
+    statement.insert([first])
+    statement.insert([Generation(name="statement-dup", value=1), Generation(name="statement-dup", value=2)])
+    statement.insert([second])
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        statement.run()
+
+    assert not AuditEvent.objects.filter(action__startswith="statement.").exists()
+    assert not Generation.objects.filter(name="statement-dup").exists()

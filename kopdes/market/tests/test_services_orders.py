@@ -88,6 +88,61 @@ def test_checkout_takes_the_stock_and_records_the_movement():
     assert order.events.get().to_status == OrderStatus.CREATED
 
 
+def test_checkout_takes_from_a_warehouse_when_the_pickup_outlet_is_short():
+    """The stock row is chosen as stock_take chooses it (on PostgreSQL inside the one statement):
+    the pickup outlet first, else the first online location holding enough; the order line and
+    the movement name it, and the rollups' outbox holds the order once."""
+    from kopdes.market.models import Location
+    from kopdes.monitoring.models import RollupDelta
+
+    listing = make_listing(stock=1, price=30_000)
+    shop = outlet(listing.cooperative)
+    warehouse = Location.objects.create(
+        cooperative=listing.cooperative, kind="warehouse", name="Gudang", village_id=shop.village_id
+    )
+    StockLevel.objects.create(listing=listing, location=warehouse, quantity=4)
+    Listing.objects.filter(pk=listing.pk).update(stock_online=5)
+
+    [order] = buy(listing, 2)
+
+    assert dict(StockLevel.objects.filter(listing=listing).values_list("location_id", "quantity")) == {
+        shop.pk: 1,
+        warehouse.pk: 2,
+    }
+    line = order.lines.get()
+    movement = StockMovement.objects.get(order=order)
+    assert (line.location_id, movement.location_id, movement.balance_after) == (warehouse.pk, warehouse.pk, 2)
+    listing.refresh_from_db()
+    assert (listing.stock_online, listing.sold_count) == (3, 2)
+    created = RollupDelta.objects.filter(measure="orders_created").aggregate(n=Sum("delta"))["n"]
+    assert created == 1
+
+
+def test_a_cart_of_two_listings_of_one_cooperative_takes_both_in_one_order():
+    first = make_listing(stock=3, price=10_000)
+    second = make_listing(stock=3, price=20_000)
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=first.pk, quantity=1)
+    cart_set(actor=None, cart=cart, listing_id=second.pk, quantity=2)
+
+    [order] = checkout_place(actor=None, cart=cart, request=request_for(first), idempotency_key="two-lines-1")
+
+    assert order.total == 50_000
+    assert sorted(order.lines.values_list("listing_id", "quantity")) == sorted(
+        [(first.pk, 1), (second.pk, 2)]
+    )
+    assert dict(
+        StockLevel.objects.filter(listing__in=[first, second]).values_list("listing_id", "quantity")
+    ) == {
+        first.pk: 2,
+        second.pk: 1,
+    }
+    assert sorted(StockMovement.objects.filter(order=order).values_list("delta", "balance_after")) == [
+        (-2, 1),
+        (-1, 2),
+    ]
+
+
 def test_one_cart_across_cooperatives_makes_one_order_per_cooperative():
     kukar = make_listing(JAHAB, price=10_000)
     sikka = make_listing(MASABEWA, price=20_000)
