@@ -106,16 +106,17 @@ inserting = ModelSignal(use_caching=True)
 
 
 @lru_cache(maxsize=128)
-def _insert_statement(model: type[Model], alias: str, keyed: bool) -> tuple[str, tuple]:
+def _insert_statement(model: type[Model], alias: str, keyed: bool) -> tuple[str, tuple, tuple[str, ...]]:
     """The head of an INSERT of `model`'s rows (its columns, with the key's when `keyed`: keys
-    drawn before) and the fields whose values follow, in order."""
+    drawn before), the fields whose values follow, in order, and their types (`_cast`)."""
     meta = model._meta
     if meta.parents:
         raise TypeError(f"{meta.label}: rows of a model with parents are inserted by save()")
     fields = tuple(field for field in meta.local_concrete_fields if keyed or not isinstance(field, _AUTO))
     quote = connections[alias].ops.quote_name
     columns_sql = ", ".join(quote(str(field.column)) for field in fields)
-    return f"INSERT INTO {quote(meta.db_table)} ({columns_sql})", fields
+    casts = tuple(_cast(field, connections[alias]) for field in fields)
+    return f"INSERT INTO {quote(meta.db_table)} ({columns_sql})", fields, casts
 
 
 def _cast(field: Field, connection) -> str:
@@ -175,7 +176,7 @@ class Statement:
         if source and (len(objs) != 1 or not self.together):
             raise ValueError("an insert from a source writes one instance, on PostgreSQL")
         inserting.send(sender=model, instances=objs, statement=self)
-        head, fields = _insert_statement(model, self.alias, keys is not None)
+        head, fields, casts = _insert_statement(model, self.alias, keys is not None)
         connection = self.connection
         params: list = []
         for obj in objs:
@@ -198,11 +199,11 @@ class Statement:
         if source:
             obj = objs[0]
             values = []
-            for field in fields:
+            for field, type_ in zip(fields, casts, strict=True):
                 if field.attname in taken:
                     values.append(f"{source}.{connection.ops.quote_name(taken[field.attname])}")
                 else:
-                    values.append(f"CAST(%s AS {_cast(field, connection)})")
+                    values.append(f"CAST(%s AS {type_})")
                     params.append(field.get_db_prep_save(field.pre_save(obj, True), connection=connection))
             sql = f"{head} SELECT {', '.join(values)} FROM {source} RETURNING {returning}"  # noqa: S608  (our own columns and parts)
         else:

@@ -401,21 +401,22 @@ def checkout_submit(
     if not (8 <= len(key) <= 64):
         raise _invalid("idempotency_key", _("The request has no valid idempotency key."), "idempotency_key")
     fingerprint = _owner(cart)
-    lines, sellers, keys = _cart_lines(cart)
+    pickups = [(choice.pickup_location_id or 0, coop_id) for coop_id, choice in request.deliveries.items()]
+    lines, sellers, outlets, keys = _cart_lines(cart, pickups)
     if not lines:
         existing = Checkout.objects.filter(idempotency_key=key).first()
         if existing is not None:  # the retry of a checkout that emptied this cart
             return _replay(existing, cart), True
         raise _invalid("cart", _("Your cart is empty."), "cart_empty")
     try:
-        orders = _plan(actor, lines, sellers, request)
+        orders = _plan(actor, lines, sellers, outlets, request)
     except PriceChanged:
         cart_refresh_prices(cart=cart)  # commits on its own: the cart shows the new prices
         raise
     try:
         if keys is None or not _placed_at_once(actor, orders, lines, key, fingerprint, keys):
             if keys is not None:  # a stock row held less by the time it was locked: plan afresh
-                orders = _plan(actor, lines, sellers, request)
+                orders = _plan(actor, lines, sellers, outlets, request)
             with transaction.atomic():
                 _place(actor, orders, lines, key, fingerprint)
     except IntegrityError:
@@ -478,9 +479,12 @@ class _Keys:
     orders: list[int]
 
 
-def _cart_lines(cart: Cart) -> tuple[list[_Line], dict[int, SellerSettings], _Keys | None]:
+def _cart_lines(
+    cart: Cart, pickups: list[tuple[int, int]]
+) -> tuple[list[_Line], dict[int, SellerSettings], dict[int, Location], _Keys | None]:
     """The cart's items with their listings, the listings' cooperatives and their seller settings
-    (made when missing, unsaved), in listing-id order: one statement. On PostgreSQL it also draws
+    (made when missing, unsaved), in listing-id order, and the active outlets among the pickups
+    asked for ((outlet, cooperative) pairs), by cooperative: one statement. On PostgreSQL it also draws
     the keys the checkout would write (one per item for the orders, one for the checkout: at least
     as many as it needs; a refused checkout leaves a gap in the sequences, as a rollback does)."""
     from kopdes.cooperatives.models import Cooperative
@@ -491,10 +495,13 @@ def _cart_lines(cart: Cart) -> tuple[list[_Line], dict[int, SellerSettings], _Ke
         rows.columns(Listing, _LISTING_FIELDS, alias),
         rows.columns(Cooperative, _COOPERATIVE_FIELDS, alias),
         rows.columns(SellerSettings, _SELLER_FIELDS, alias),
+        rows.columns(Location, _OUTLET_FIELDS, alias),
     ]
-    item, listing, cooperative, seller = (
-        rows.table(model, alias) for model in (CartItem, Listing, Cooperative, SellerSettings)
+    item, listing, cooperative, seller, location = (
+        rows.table(model, alias) for model in (CartItem, Listing, Cooperative, SellerSettings, Location)
     )
+    # Keys a database can hold (a number out of range names no outlet, and must not fail the read).
+    pickups = [pair for pair in pickups if all(0 < key < 2**63 for key in pair)] or [(0, 0)]
     drawn = connection.vendor == "postgresql"
     keys = (
         ", (SELECT nextval(pg_get_serial_sequence(%s, 'id'))), nextval(pg_get_serial_sequence(%s, 'id'))"
@@ -506,15 +513,20 @@ def _cart_lines(cart: Cart) -> tuple[list[_Line], dict[int, SellerSettings], _Ke
         f"JOIN {listing} ON {listing}.id = {item}.listing_id "
         f"JOIN {cooperative} ON {cooperative}.id = {listing}.cooperative_id "
         f"LEFT JOIN {seller} ON {seller}.cooperative_id = {cooperative}.id "
+        f"LEFT JOIN {location} ON ({location}.id, {location}.cooperative_id) IN "
+        f"({', '.join(['(%s, %s)'] * len(pickups))}) AND {location}.cooperative_id = {cooperative}.id "
+        f"AND {location}.kind = %s AND {location}.is_active = %s "
         f"WHERE {item}.cart_id = %s ORDER BY {item}.listing_id"
     )
     params = [Checkout._meta.db_table, Order._meta.db_table] if drawn else []
+    params += [value for pair in pickups for value in pair] + [LocationKind.OUTLET, True]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, cart.pk])
         found = cursor.fetchall()
     lines: list[_Line] = []
     cooperatives: dict = {}
     sellers: dict[int, SellerSettings] = {}
+    outlets: dict[int, Location] = {}
     starts = [0]
     for part in parts[:-1]:
         starts.append(starts[-1] + part.width)
@@ -530,32 +542,22 @@ def _cart_lines(cart: Cart) -> tuple[list[_Line], dict[int, SellerSettings], _Ke
                 sellers[coop_id] = SellerSettings(cooperative=cooperatives[coop_id])
             else:
                 sellers[coop_id] = cast(SellerSettings, parts[3].instance(row, alias, starts[3]))
+            if row[starts[4]] is not None:
+                outlets[coop_id] = cast(Location, parts[4].instance(row, alias, starts[4]))
         Listing.cooperative.field.set_cached_value(line.listing, cooperatives[coop_id])
         CartItem.listing.field.set_cached_value(line.item, line.listing)
         lines.append(line)
     width = sum(part.width for part in parts)
     drawn_keys = _Keys(found[0][width], [row[width + 1] for row in found]) if drawn and found else None
-    return lines, sellers, drawn_keys
-
-
-def _outlet(location_id: int | None, cooperative_id: int) -> Location | None:
-    """The cooperative's active outlet of that id, for a pickup."""
-    if not location_id:
-        return None
-    found = rows.select(
-        Location,
-        _OUTLET_FIELDS,
-        "id = %s AND cooperative_id = %s AND kind = %s AND is_active = %s",
-        [location_id, cooperative_id, LocationKind.OUTLET, True],
-        connection.alias,
-    )
-    return found[0] if found else None
+    return lines, sellers, outlets, drawn_keys
 
 
 _Planned = list[tuple[Order, list[_Line], Location | None]]
 
 
-def _plan(actor, lines: list[_Line], sellers: dict[int, SellerSettings], request) -> _Planned:
+def _plan(
+    actor, lines: list[_Line], sellers: dict[int, SellerSettings], outlets: dict[int, Location], request
+) -> _Planned:
     """The orders a checkout makes (unsaved), one per cooperative, with their lines and pickup
     outlets; raises what a buyer must fix first. Reads only: a refused checkout writes nothing
     (the answer most buyers get once a flash sale is sold out). The reads need no transaction:
@@ -617,7 +619,7 @@ def _plan(actor, lines: list[_Line], sellers: dict[int, SellerSettings], request
         confirmed = True
         village = postal = line_text = None
         if choice.method == DeliveryMethod.PICKUP:
-            pickup = _outlet(choice.pickup_location_id, coop_id)
+            pickup = outlets.get(coop_id)  # the outlet asked for, if it is the cooperative's and open
             if pickup is None:
                 raise _invalid(
                     f"delivery:{coop_id}", _("Choose an outlet of %(seller)s.") % {"seller": cooperative.name}

@@ -228,9 +228,9 @@ def test_a_guest_checks_out_with_qris_and_gets_the_payload(client):
 
 
 def test_a_guest_checkout_runs_its_pinned_statements(client):
-    """The checkout's statements, pinned: the cart, the items with their listings and sellers
-    (one join), the outlet; then the writes, the key's claim first and the stock last. The rollups learn
-    the cooperative's village from the join, not from a query of their own."""
+    """The checkout's statements, pinned: the cart, the items with their listings, sellers and
+    the pickup outlets (one join); then the writes, the key's claim first and the stock last. The
+    rollups learn the cooperative's village from the join, not from a query of their own."""
     from django.test.utils import CaptureQueriesContext
 
     from kopdes.monitoring import facts
@@ -252,7 +252,7 @@ def test_a_guest_checkout_runs_its_pinned_statements(client):
     ]
     if connection.vendor == "postgresql":
         # The reads, then every write in one statement (the keys drawn by the items' read).
-        assert [statement.split()[0] for statement in statements] == ["SELECT"] * 3 + ["WITH"], statements
+        assert [statement.split()[0] for statement in statements] == ["SELECT"] * 2 + ["WITH"], statements
         written = next(query["sql"] for query in queries.captured_queries if query["sql"].startswith("WITH"))
         writes = [" ".join(part.replace('"', "").split()[:3]) for part in written.split(" AS (")[1:]]
         assert sorted(writes) == sorted(
@@ -273,8 +273,7 @@ def test_a_guest_checkout_runs_its_pinned_statements(client):
     else:
         assert [statement.split()[0] for statement in statements] == [
             "SELECT",  # the cart, by its token
-            "SELECT",  # the items, their listings, cooperatives and seller settings
-            "SELECT",  # the pickup outlet
+            "SELECT",  # the items, their listings, cooperatives, seller settings and pickup outlets
             "INSERT",  # the checkout, first in the transaction: claims the idempotency key
             "INSERT",  # the order
             "INSERT",  # its rollup deltas
@@ -409,6 +408,9 @@ def test_a_guest_checkout_without_a_cart_token_is_refused(client):
         ),
         ({"method": "local", "address_village_code": MASABEWA}, "delivery:{coop}", "outside_delivery_zone"),
         ({"method": "courier", "payment": "cod"}, "payment_method", "payment_unavailable"),
+        # an outlet no database could name, and another cooperative's too large to be one
+        ({"pickup_location_id": 10**20}, "delivery:{coop}", "invalid"),
+        ({"extra_cooperative": 10**20}, "delivery:{coop}", "invalid"),
     ],
 )
 def test_bad_checkout_input_answers_400_with_the_field_and_saves_nothing(client, change, field, code):
@@ -417,6 +419,12 @@ def test_bad_checkout_input_answers_400_with_the_field_and_saves_nothing(client,
     put(client, token, listing, 2)
     options = {k: change.pop(k) for k in ("method", "payment") if k in change}
     body = {**checkout_body(listing, **options), **change}
+    if "pickup_location_id" in change:
+        body["deliveries"][0]["pickup_location_id"] = body.pop("pickup_location_id")
+    if "extra_cooperative" in change:
+        huge = body.pop("extra_cooperative")
+        body["deliveries"][0]["pickup_location_id"] = huge
+        body["deliveries"].append({"cooperative_id": huge, "method": "pickup", "pickup_location_id": 1})
 
     error = assert_error(check_out(client, token, body), 400, code)
 
