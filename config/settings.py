@@ -155,6 +155,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": env("KOPDES_TEST_SQLITE", "") or None}
 else:
+    # Django's backend, whose health check needs no round trip (kopdes/core/postgresql/base.py).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "kopdes.core.postgresql"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Parameters bound by the server, and a statement run twice on a connection prepared there:
     # PostgreSQL then parses and plans it once per connection, not on every request (a checkout's
