@@ -45,3 +45,23 @@ def test_a_connection_the_server_closed_is_not_usable_and_is_replaced():
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
     other.close()
+
+
+def test_a_long_statement_is_converted_once_and_then_taken_from_psycopgs_cache():
+    """The checkout's one statement (kopdes.market.services_orders._place_at_once) is longer than
+    psycopg caches by default; the backend raises the bounds (and this fails if psycopg renames
+    them or stops using its cache)."""
+    from psycopg import _queries
+    from psycopg.adapt import Transformer
+
+    connection.ensure_connection()
+    parts = ", ".join(f"part_{n} AS (SELECT %s::int AS v, '{'x' * 40}' AS pad)" for n in range(120))
+    sql = f"WITH {parts} SELECT 1"  # about 9,000 characters and 120 parameters, like the checkout's
+    assert len(sql) > 4096
+    transformer = Transformer(connection.connection)
+    before = _queries._query2pg.cache_info().hits
+
+    for _run in range(2):
+        _queries.PostgresQuery(transformer).convert(sql, list(range(120)))
+
+    assert _queries._query2pg.cache_info().hits == before + 1
