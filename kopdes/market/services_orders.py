@@ -390,11 +390,15 @@ def checkout_submit(
     Everything is read and checked first (`_plan`: the cart with its listings and sellers, the
     prices, the stock, the delivery and payment choices); nothing is written for a checkout that
     is refused. Then one transaction writes it: on PostgreSQL in one statement
-    (`_place_at_once`), else, or when a stock row turns out to hold less than was planned, one
-    statement after another (`_place`). The checkout's row claims the idempotency key: a key used
-    before fails its insert (the transaction rolls back) and the first attempt's orders are
-    returned. A price that moved since the cart answers PriceChanged, after the cart takes the
-    new prices.
+    (`_place_at_once`), else one statement after another (`_place`). The checkout's row claims
+    the idempotency key: a key used before fails its insert (the transaction rolls back) and the
+    first attempt's orders are returned. A price that moved since the cart answers PriceChanged,
+    after the cart takes the new prices.
+
+    The reads are not locked: when the transaction finds that the cart's items were taken by
+    another checkout meanwhile (two tabs), or that a stock row holds less than the plan saw, it
+    rolls back and the checkout starts again from the reads, which then answer (an empty cart, a
+    sold-out listing) or place it (`_place`, which looks at every location).
     """
     require(actor, "market.checkout.place", cart)
     key = (idempotency_key or "").strip()
@@ -402,30 +406,34 @@ def checkout_submit(
         raise _invalid("idempotency_key", _("The request has no valid idempotency key."), "idempotency_key")
     fingerprint = _owner(cart)
     pickups = [(choice.pickup_location_id or 0, coop_id) for coop_id, choice in request.deliveries.items()]
-    lines, sellers, outlets, keys = _cart_lines(cart, pickups)
-    if not lines:
-        existing = Checkout.objects.filter(idempotency_key=key).first()
-        if existing is not None:  # the retry of a checkout that emptied this cart
-            return _replay(existing, cart), True
-        raise _invalid("cart", _("Your cart is empty."), "cart_empty")
-    try:
-        orders = _plan(actor, lines, sellers, outlets, request)
-    except PriceChanged:
-        cart_refresh_prices(cart=cart)  # commits on its own: the cart shows the new prices
-        raise
-    try:
-        if keys is None or not _placed_at_once(actor, orders, lines, key, fingerprint, keys):
-            if keys is not None:  # a stock row held less by the time it was locked: plan afresh
-                orders = _plan(actor, lines, sellers, outlets, request)
-            with transaction.atomic():
-                _place(actor, orders, lines, key, fingerprint)
-    except IntegrityError:
-        # The key was used before, or committed meanwhile by a concurrent request (a double click).
-        existing = Checkout.objects.filter(idempotency_key=key).first()
-        if existing is None:
+    for attempt in range(3):
+        lines, sellers, outlets, keys = _cart_lines(cart, pickups)
+        if not lines:
+            existing = Checkout.objects.filter(idempotency_key=key).first()
+            if existing is not None:  # the retry of a checkout that emptied this cart
+                return _replay(existing, cart), True
+            raise _invalid("cart", _("Your cart is empty."), "cart_empty")
+        try:
+            orders = _plan(actor, lines, sellers, outlets, request)
+        except PriceChanged:
+            cart_refresh_prices(cart=cart)  # commits on its own: the cart shows the new prices
             raise
-        return _replay(existing, cart), True
-    return [order for order, _lines, _pickup in orders], False
+        try:
+            with transaction.atomic():
+                if keys is not None and attempt == 0:
+                    _place_at_once(actor, orders, lines, key, fingerprint, keys)
+                else:
+                    _place(actor, orders, lines, key, fingerprint)
+        except _Stale:
+            continue  # rolled back: read again
+        except IntegrityError:
+            # The key was used before, or committed meanwhile by a concurrent request (a double click).
+            existing = Checkout.objects.filter(idempotency_key=key).first()
+            if existing is None:
+                raise
+            return _replay(existing, cart), True
+        return [order for order, _lines, _pickup in orders], False
+    raise Conflict(_("Your cart changed while it was checked out; please try again."), code="cart_changed")
 
 
 # The checkout's reads are written by hand with the ORM's columns (kopdes.core.rows): built by
@@ -702,21 +710,9 @@ def _plan(
     return orders
 
 
-class _Short(Exception):
-    """A stock row held less than planned once it was locked: the statement is rolled back."""
-
-
-def _placed_at_once(
-    actor, orders: _Planned, lines: list[_Line], key: str, fingerprint: str, keys: _Keys
-) -> bool:
-    """`_place_at_once` in its transaction; False (nothing written) when a stock row held less by
-    the time it was locked than the plan saw."""
-    try:
-        with transaction.atomic():
-            _place_at_once(actor, orders, lines, key, fingerprint, keys)
-    except _Short:
-        return False
-    return True
+class _Stale(Exception):
+    """What the checkout read has changed by the time it writes (its cart's items were taken by
+    another checkout, or a stock row holds less than planned): its transaction rolls back."""
 
 
 def _place_at_once(
@@ -728,8 +724,8 @@ def _place_at_once(
     is locked from its update inside the statement to the commit, one round trip later (three
     with `_place`): the shorter that is, the less the buyers of one listing wait on each other.
     A cart of several listings first locks their stock rows in listing order, as `_place` takes
-    them, so that two checkouts never wait on each other in a circle. Raises _Short when a stock
-    row held less than planned."""
+    them, so that two checkouts never wait on each other in a circle. Raises _Stale when a stock
+    row held less than planned, or another checkout of the cart took its items meanwhile."""
     statement = rows.Statement()
     buyer = actor if _authenticated(actor) else None
     checkout = Checkout(idempotency_key=key, fingerprint=fingerprint, buyer=buyer)
@@ -743,8 +739,8 @@ def _place_at_once(
     statement.insert([_created_audit(actor, order) for order in placed])
     statement.insert([notice for order in placed for notice in _announcement(order, "created")])
     items = [line.item.pk for line in lines]
-    statement.write(
-        f"DELETE FROM {rows.table(CartItem)} WHERE id IN ({', '.join(['%s'] * len(items))})",  # noqa: S608  (our table)
+    emptied = statement.write(
+        f"DELETE FROM {rows.table(CartItem)} WHERE id IN ({', '.join(['%s'] * len(items))}) RETURNING id",  # noqa: S608  (our table)
         items,
     )
     catalog_touch()
@@ -760,7 +756,14 @@ def _place_at_once(
     written = []
     for line, order, pickup in takes:
         listing, quantity = line.listing, line.item.quantity
-        source, movement = stock_take_part(statement, listing=listing, quantity=quantity, prefer=pickup)
+        source, movement = stock_take_part(
+            statement,
+            listing=listing,
+            quantity=quantity,
+            prefer=pickup,
+            # only if this statement took the item out of the cart: not another checkout of it
+            only_if=(f"EXISTS (SELECT 1 FROM {emptied} WHERE id = %s)", [line.item.pk]),  # noqa: S608  (a part's name)
+        )
         movement.order, movement.note = order, order.number
         order_line = _order_line(order, listing, quantity, location=None)
         from_stock = {"location_id": "location_id"}
@@ -769,7 +772,7 @@ def _place_at_once(
         written += [order_line, movement]
     statement.run()
     if not rows.written(written):
-        raise _Short
+        raise _Stale
 
 
 def _takes(orders: _Planned) -> list[tuple[_Line, Order, Location | None]]:
@@ -825,6 +828,8 @@ def _place(actor, orders: _Planned, lines: list[_Line], key: str, fingerprint: s
             f"DELETE FROM {rows.table(CartItem)} WHERE id IN ({', '.join(['%s'] * len(items))})",  # noqa: S608  (our table)
             items,
         )
+        if cursor.rowcount != len(items):  # another checkout of this cart took them meanwhile
+            raise _Stale
     catalog_touch()
     # Take the stock last, in listing-id order across all orders: a stock row stays locked from
     # its decrement to the commit, so only the lines and movements are written while it is.

@@ -387,14 +387,20 @@ def stock_take(*, listing: Listing, quantity: int, prefer: Location | None = Non
 
 
 def stock_take_part(
-    statement: rows.Statement, *, listing: Listing, quantity: int, prefer: Location | None = None
+    statement: rows.Statement,
+    *,
+    listing: Listing,
+    quantity: int,
+    prefer: Location | None = None,
+    only_if: tuple[str, list] = ("TRUE", []),
 ) -> tuple[str, StockMovement]:
     """`stock_take` as parts of a statement of many writes (PostgreSQL; see `rows.Statement`):
     the stock row `stock_take` would choose (the buyer's pickup outlet first, else the first online
     location holding enough), decremented under the same guard, and the listing's counters with it.
     Returns the part's name (its row: the location and the quantity left; none when no location
     held enough by the time the row was locked) and the movement, unsaved, for the caller to insert
-    from that part (its location and balance are read from it)."""
+    from that part (its location and balance are read from it). `only_if`: a condition (SQL and
+    its parameters) the update also requires, over the statement's other parts."""
     stock, locations = rows.table(StockLevel), rows.table(Location)
     listings = rows.table(Listing)
     kinds = ", ".join(["%s"] * len(ONLINE_KINDS))
@@ -403,8 +409,8 @@ def stock_take_part(
         f"SELECT level.id FROM {stock} level JOIN {locations} place ON place.id = level.location_id "
         f"WHERE level.listing_id = %s AND level.quantity >= %s AND place.kind IN ({kinds}) "
         "AND place.is_active ORDER BY level.location_id <> %s, level.location_id LIMIT 1"
-        ") AND quantity >= %s RETURNING location_id, quantity",
-        [quantity, listing.pk, quantity, *ONLINE_KINDS, prefer.pk if prefer else 0, quantity],
+        f") AND quantity >= %s AND {only_if[0]} RETURNING location_id, quantity",
+        [quantity, listing.pk, quantity, *ONLINE_KINDS, prefer.pk if prefer else 0, quantity, *only_if[1]],
     )
     statement.write(
         f"UPDATE {listings} SET sold_count = sold_count + %s, stock_online = stock_online - %s "  # noqa: S608

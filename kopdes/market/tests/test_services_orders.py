@@ -190,6 +190,41 @@ def test_checkout_refuses_more_than_the_stock_and_changes_nothing():
     assert StockLevel.objects.get(listing=listing).quantity == 1
 
 
+def test_a_cart_checked_out_in_another_tab_meanwhile_is_placed_once(monkeypatch):
+    """Two checkouts of one cart with different keys (two tabs): the second read the items before
+    the first took them. Its transaction finds them gone, rolls back, reads again and answers
+    that the cart is empty: one order, the stock taken once."""
+    from kopdes.market import services_orders
+
+    listing = make_listing(stock=5)
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=2)
+    plan = services_orders._plan
+    tabs: list = []
+    started: list = []
+
+    def other_tab_first(*args, **kwargs):
+        planned = plan(*args, **kwargs)
+        if not started:  # right after this checkout's reads, the other tab places the cart
+            started.append(True)
+            tabs.append(
+                checkout_place(
+                    actor=None, cart=cart, request=request_for(listing), idempotency_key="tab-one-01"
+                )
+            )
+        return planned
+
+    monkeypatch.setattr(services_orders, "_plan", other_tab_first)
+    with pytest.raises(DomainError) as caught:
+        checkout_place(actor=None, cart=cart, request=request_for(listing), idempotency_key="tab-two-02")
+
+    assert caught.value.code == "cart_empty"
+    [[order]] = tabs
+    assert list(Order.objects.values_list("pk", flat=True)) == [order.pk]
+    assert StockLevel.objects.get(listing=listing).quantity == 3
+    assert not Checkout.objects.filter(idempotency_key="tab-two-02").exists()
+
+
 def test_a_listing_removed_before_the_checkout_leaves_nothing_to_buy_and_nothing_is_saved(monkeypatch):
     # The cart's items and their listings are read together inside the checkout's transaction,
     # after its key is claimed: a listing removed before (its cart item with it) is not bought,
