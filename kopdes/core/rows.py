@@ -7,7 +7,8 @@ taken from it once per database and model: the qualified columns and the backend
 the fields read (`columns`), the columns and the values' preparation of the rows written
 (`insert`). Rows read become model instances as the ORM makes them for `.only()` (the other
 fields deferred, loaded if asked for); rows written send `pre_save` and `post_save` as `save()`
-does, so that the listeners (the rollups' outbox) see them.
+does, so that the listeners (the rollups' outbox) see them. `Statement` runs many writes as one
+statement on PostgreSQL (a WITH; the checkout's every write, ADR 14), `insert_together` is one.
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ class _Insert:
     part: int
     objs: list[Model]
     taken: dict[str, str]  # attname -> the source part's column it is read from
+    sourced: bool  # from another part's row: written only if that row exists
 
 
 class Statement:
@@ -186,16 +188,10 @@ class Statement:
             for obj, key in zip(objs, keys, strict=True):
                 obj.pk = key
         pk = cast(Field, model._meta.pk)
-        returning = ", ".join(
-            connection.ops.quote_name(column)
-            for column in [
-                str(pk.column),
-                *(
-                    str(model._meta.get_field(attname).column)
-                    for attname in taken  # type: ignore[union-attr]
-                ),
-            ]
-        )
+        columns_read = [str(pk.column)] + [
+            str(cast(Field, model._meta.get_field(attname)).column) for attname in taken
+        ]
+        returning = ", ".join(connection.ops.quote_name(column) for column in columns_read)
         if source:
             obj = objs[0]
             values = []
@@ -215,7 +211,7 @@ class Statement:
                 )
             sql = f"{head} VALUES {', '.join([one] * len(objs))} RETURNING {returning}"
         self._parts.append((sql, params))
-        self._inserts.append(_Insert(len(self._parts) - 1, objs, taken))
+        self._inserts.append(_Insert(len(self._parts) - 1, objs, taken, bool(source)))
 
     def run(self) -> None:
         """Run the statement (or the statements); set the keys and send `post_save`."""
@@ -242,10 +238,11 @@ class Statement:
         for insert in self._inserts:
             model = type(insert.objs[0])
             pk = cast(Field, model._meta.pk)
-            for obj, row in zip(insert.objs, found[insert.part], strict=False):
+            # Every instance has its row, but one from a source may have none.
+            for obj, row in zip(insert.objs, found[insert.part], strict=not insert.sourced):
                 obj.pk = pk.to_python(row[0])
                 for attname, value in zip(insert.taken, row[1:], strict=False):
-                    setattr(obj, attname, model._meta.get_field(attname).to_python(value))
+                    setattr(obj, attname, cast(Field, model._meta.get_field(attname)).to_python(value))
                 obj._state.adding = False
                 obj._state.db = self.alias
                 post_save.send(

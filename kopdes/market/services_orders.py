@@ -526,7 +526,7 @@ def _cart_lines(
         f"AND {location}.kind = %s AND {location}.is_active = %s "
         f"WHERE {item}.cart_id = %s ORDER BY {item}.listing_id"
     )
-    params = [Checkout._meta.db_table, Order._meta.db_table] if drawn else []
+    params: list = [Checkout._meta.db_table, Order._meta.db_table] if drawn else []
     params += [value for pair in pickups for value in pair] + [LocationKind.OUTLET, True]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, cart.pk])

@@ -225,6 +225,28 @@ def test_a_cart_checked_out_in_another_tab_meanwhile_is_placed_once(monkeypatch)
     assert not Checkout.objects.filter(idempotency_key="tab-two-02").exists()
 
 
+def test_a_cart_that_keeps_changing_under_the_checkout_answers_409_and_writes_nothing(monkeypatch):
+    from kopdes.market import services_orders
+
+    listing = make_listing(stock=5)
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=1)
+    tries = []
+
+    def always_stale(*args, **kwargs):
+        tries.append(1)
+        raise services_orders._Stale
+
+    monkeypatch.setattr(services_orders, "_place_at_once", always_stale)
+    monkeypatch.setattr(services_orders, "_place", always_stale)
+    with pytest.raises(Conflict) as caught, translation.override("id"):
+        checkout_place(actor=None, cart=cart, request=request_for(listing), idempotency_key="busy-00001")
+
+    assert caught.value.code == "cart_changed" and "coba lagi" in str(caught.value)
+    assert len(tries) == 3
+    assert not Order.objects.exists() and StockLevel.objects.get(listing=listing).quantity == 5
+
+
 def test_a_listing_removed_before_the_checkout_leaves_nothing_to_buy_and_nothing_is_saved(monkeypatch):
     # The cart's items and their listings are read together inside the checkout's transaction,
     # after its key is claimed: a listing removed before (its cart item with it) is not bought,
