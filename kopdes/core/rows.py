@@ -99,10 +99,11 @@ def select(
 
 _AUTO = (AutoField, BigAutoField, SmallAutoField)
 
-# Sent by Statement.insert for the new instances it is about to write (before their pre_save): a
-# listener that writes rows of its own on their post_save (the rollups' outbox) may add that write
-# to the statement instead (`statement.write`), and mark the instances so that their post_save
-# does not write it again. Arguments: sender (the model), instances, statement.
+# Sent by Statement.insert for the new instances it writes, once their pre_save is sent and their
+# insert is a part of the statement: a listener that writes rows of its own on their post_save
+# (the rollups' outbox) may add that write to the statement instead (`statement.write`, a part
+# after the insert), and mark the instances so that their post_save does not write it again.
+# Arguments: sender (the model), instances, statement.
 inserting = ModelSignal(use_caching=True)
 
 
@@ -177,7 +178,6 @@ class Statement:
         taken = dict(taken or {})
         if source and (len(objs) != 1 or not self.together):
             raise ValueError("an insert from a source writes one instance, on PostgreSQL")
-        inserting.send(sender=model, instances=objs, statement=self)
         head, fields, casts = _insert_statement(model, self.alias, keys is not None)
         connection = self.connection
         params: list = []
@@ -212,6 +212,7 @@ class Statement:
             sql = f"{head} VALUES {', '.join([one] * len(objs))} RETURNING {returning}"
         self._parts.append((sql, params))
         self._inserts.append(_Insert(len(self._parts) - 1, objs, taken, bool(source)))
+        inserting.send(sender=model, instances=objs, statement=self)
 
     def run(self) -> None:
         """Run the statement (or the statements); set the keys and send `post_save`."""

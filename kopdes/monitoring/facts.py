@@ -262,8 +262,9 @@ def _after(sender, instance, raw=False, **kwargs) -> None:
     if raw:
         return
     contribute = SOURCES[sender._meta.label]
-    if instance.__dict__.pop("_rollup_written", False):  # by the statement that inserted it
-        instance._rollup_before = contribute(instance, this_month())
+    written = instance.__dict__.pop("_rollup_written", None)
+    if written is not None:  # by the statement that inserted it (`_inserting`)
+        instance._rollup_before = written
         return
     region_before, before = getattr(instance, "_rollup_before", ("", {}))
     region_after, after = contribute(instance, this_month())
@@ -276,13 +277,14 @@ def _inserting(sender, instances, statement, **kwargs) -> None:
     deltas are written by that same statement, and their post_save records nothing again."""
     contribute = SOURCES[sender._meta.label]
     now = this_month()
-    rows = _delta_rows(("", {}, *contribute(instance, now)) for instance in instances)
+    contributions = [contribute(instance, now) for instance in instances]
+    rows = _delta_rows(("", {}, region, contribution) for region, contribution in contributions)
     for start in range(0, len(rows), ROWS_PER_INSERT):
         statement.write(*_delta_insert(rows[start : start + ROWS_PER_INSERT]))
     if rows:
         transaction.on_commit(_schedule_fold, robust=True)
-    for instance in instances:
-        instance._rollup_written = True
+    for instance, written in zip(instances, contributions, strict=True):
+        instance._rollup_written = written  # what its post_save keeps as the state recorded
 
 
 def _deleted(sender, instance, **kwargs) -> None:

@@ -1,14 +1,13 @@
 """Django's PostgreSQL backend, with two changes: the health check, and psycopg's cache of
 converted statements.
 
-The health check (CONN_HEALTH_CHECKS).
-Django asks whether a kept connection still works before each request's first query, and its
-own answer is a `SELECT 1`: one round trip more on every request that reads the database (a
-checkout then makes five instead of four). An idle connection has nothing to read, so its
-socket tells without a round trip: readable means the server closed it (a restart, an idle
-timeout, `pg_terminate_backend`) or sent something unasked, and only then does `SELECT 1`
-decide. A connection that breaks after the check fails that request's query, as it could after
-Django's own check too.
+The health check (CONN_HEALTH_CHECKS): Django asks whether a kept connection still works before
+each request's first query, and its own answer is a `SELECT 1`: one round trip more on every
+request that reads the database (a checkout's three statements would be four). An idle
+connection has nothing to read, so its socket tells without a round trip: readable means the
+server closed it (a restart, an idle timeout, `pg_terminate_backend`) or sent something unasked,
+and only then does `SELECT 1` decide. A connection that breaks after the check fails that
+request's query, as it could after Django's own check too.
 """
 
 from __future__ import annotations
