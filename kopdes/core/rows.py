@@ -13,12 +13,12 @@ statement on PostgreSQL (a WITH; the checkout's every write, ADR 14), `insert_to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
 
-from django.db import connections
+from django.db import DataError, connections, transaction
 from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
 from django.db.models.base import ModelState
 from django.db.models.signals import ModelSignal, post_save, pre_save
@@ -133,7 +133,16 @@ class _Insert:
     part: int
     objs: list[Model]
     taken: dict[str, str]  # attname -> the source part's column it is read from
-    sourced: bool  # from another part's row: written only if that row exists
+    sourced: bool  # from another part's row: the statement fails without one
+
+
+class Incomplete(Exception):
+    """A Statement's insert from a source found no row: the statement failed, and wrote nothing."""
+
+
+# The text a statement's guard fails to read as a number when an insert from a source found no
+# row (PostgreSQL then answers "invalid input syntax for type integer", and rolls back).
+_INCOMPLETE = "kopdes: an insert from a source found no row"
 
 
 class Statement:
@@ -143,8 +152,11 @@ class Statement:
     as a statement of its own, in the order added, and an insert cannot have a source.
 
     Inserts write new instances as `save()` would: `pre_save` sent as they are added, then their
-    keys set and `post_save` sent once the statement has run; an insert whose source returned no
-    row leaves its instance new (the caller checks `written`)."""
+    keys set and `post_save` sent once the statement has run. An insert whose source returns no
+    row fails the whole statement (`Incomplete`): nothing of it is written. One statement is a
+    transaction of its own outside `transaction.atomic` (PostgreSQL commits it as it ends, in the
+    same round trip); what its parts' writers want done once it commits is given to `on_commit`,
+    which hands it to the transaction only once the statement has run."""
 
     def __init__(self, alias: str = "default") -> None:
         self.alias = alias
@@ -152,6 +164,12 @@ class Statement:
         self.together = self.connection.vendor == "postgresql"
         self._parts: list[tuple[str, list]] = []
         self._inserts: list[_Insert] = []
+        self._hooks: list[tuple[Callable[[], object], bool]] = []
+
+    def on_commit(self, func: Callable[[], object], robust: bool = False) -> None:
+        """`transaction.on_commit(func)` once the statement has run (an on_commit outside a
+        transaction calls at once: before the statement, it would call too early)."""
+        self._hooks.append((func, robust))
 
     def write(self, sql: str, params: Sequence = ()) -> str:
         """A part of the caller's own (an INSERT, UPDATE or DELETE; with RETURNING when a later
@@ -170,7 +188,7 @@ class Statement:
         """New instances of one model. `keys`: their primary keys, drawn before (a sequence's
         nextval), set once their pre_save is sent (other parts may then refer to them). `source`:
         a part returning at most one row, from which the fields in `taken` (attname: the part's
-        column) are read; the instance (one) is written only if that row exists."""
+        column) are read; without that row the statement fails (`Incomplete`)."""
         objs = list(objs)
         if not objs:
             return
@@ -215,7 +233,8 @@ class Statement:
         inserting.send(sender=model, instances=objs, statement=self)
 
     def run(self) -> None:
-        """Run the statement (or the statements); set the keys and send `post_save`."""
+        """Run the statement (or the statements); set the keys, send `post_save` and hand the
+        hooks to the transaction. Raises Incomplete when an insert's source returned no row."""
         found: dict[int, list[list]] = {insert.part: [] for insert in self._inserts}
         if not self.together:
             with self.connection.cursor() as cursor:
@@ -228,19 +247,24 @@ class Statement:
                 sql, params = self._parts[0]
             else:
                 sql, params = self._together()
-            with self.connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                rows_found = cursor.fetchall()
+            try:
+                with self.connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    rows_found = cursor.fetchall()
+            except DataError as exc:
+                if _INCOMPLETE in str(exc):
+                    raise Incomplete from exc
+                raise
             if len(self._parts) == 1 and self._inserts:
                 found[0] = [list(row) for row in rows_found]
             else:
                 for row in rows_found:
-                    found[row[0]].append(list(row[1:]))
+                    if row[0] >= 0:  # not the guard's
+                        found[row[0]].append(list(row[1:]))
         for insert in self._inserts:
             model = type(insert.objs[0])
             pk = cast(Field, model._meta.pk)
-            # Every instance has its row, but one from a source may have none.
-            for obj, row in zip(insert.objs, found[insert.part], strict=not insert.sourced):
+            for obj, row in zip(insert.objs, found[insert.part], strict=True):
                 obj.pk = pk.to_python(row[0])
                 for attname, value in zip(insert.taken, row[1:], strict=False):
                     setattr(obj, attname, cast(Field, model._meta.get_field(attname)).to_python(value))
@@ -249,10 +273,14 @@ class Statement:
                 post_save.send(
                     sender=model, instance=obj, created=True, update_fields=None, raw=False, using=self.alias
                 )
+        for func, robust in self._hooks:
+            transaction.on_commit(func, using=self.alias, robust=robust)
 
     def _together(self) -> tuple[str, list]:
         """One WITH of every part; its SELECT returns each insert's keys (and taken columns) as
-        text, tagged with the part (the parts' keys may be of different types)."""
+        text, tagged with the part (the parts' keys may be of different types), and, when an
+        insert has a source, a guard's row (tagged -1) that fails the statement unless every such
+        insert wrote its row."""
         if not self._inserts:
             raise ValueError("a statement returns the keys of its inserts: it has none")
         quote = self.connection.ops.quote_name
@@ -266,6 +294,16 @@ class Statement:
                 *(["NULL"] * (width - len(insert.taken))),
             ]
             selects.append(f"SELECT {insert.part}, {', '.join(columns_sql)} FROM part_{insert.part}")  # noqa: S608
+        sourced = [insert.part for insert in self._inserts if insert.sourced]
+        if sourced:
+            # The text is joined to the count read at run time: a constant would be cast (and
+            # fail) as the statement is planned.
+            counted = " + ".join(f"(SELECT count(*) FROM part_{part})" for part in sourced)  # noqa: S608
+            selects.append(
+                f"SELECT -1, CAST(CAST(CASE WHEN guard.written = {len(sourced)} THEN NULL "  # noqa: S608  (our parts)
+                f"ELSE '{_INCOMPLETE}: ' || guard.written END AS integer) AS text)"
+                f"{', NULL' * width} FROM (SELECT {counted} AS written) AS guard"
+            )
         sql = (
             "WITH "
             + ", ".join(f"part_{n} AS ({part})" for n, (part, _params) in enumerate(self._parts))
@@ -273,11 +311,6 @@ class Statement:
             + " UNION ALL ".join(selects)
         )
         return sql, [param for _sql, params in self._parts for param in params]
-
-
-def written(objs: Sequence[Model]) -> bool:
-    """Whether a Statement wrote every one of these instances."""
-    return all(not obj._state.adding for obj in objs)
 
 
 def insert(objs: Sequence[Model], alias: str = "default") -> None:

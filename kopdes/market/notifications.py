@@ -48,16 +48,17 @@ NOTICES_SCHEDULED_KEY = "market:notices-scheduled"
 NOTICES_PER_ROUND = 200
 
 
-def order_notices(*, order_id: int, what: str) -> list:
+def order_notices(*, order_id: int, what: str, later=transaction.on_commit) -> list:
     """The notifications owed for an order event: rows of the outbox, unsaved (none for an event
     nobody hears of), which the caller writes in its transaction; a task sends them once it
     commits. (One row: an enqueue per event cost the web worker four times as much, on the
-    checkout's path.)"""
+    checkout's path.) `later`: what registers the task's scheduling for the commit (a
+    Statement's `on_commit`, for rows it writes)."""
     if not AUDIENCES.get(what):
         return []
     from .models import OrderNotice
 
-    transaction.on_commit(_notices_schedule, robust=True)  # the notices wait for the next commit
+    later(_notices_schedule, robust=True)  # the notices wait for the next commit
     return [OrderNotice(order_id=order_id, what=what)]
 
 

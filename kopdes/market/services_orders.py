@@ -6,6 +6,7 @@ and an audit record; every payment and refund leaves a settlement entry for the 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -361,17 +362,18 @@ def _announce(order: Order, what: str) -> None:
     rows.insert(_announcement(order, what))
 
 
-def _announcement(order: Order, what: str) -> list:
+def _announcement(order: Order, what: str, later=transaction.on_commit) -> list:
     """`_announce`'s rows of the outbox, unsaved, for a caller that writes them with its others;
-    the listeners' event is sent once the transaction commits."""
+    the listeners' event is sent once the transaction commits. `later`: what registers for the
+    commit (a Statement's `on_commit`, for rows it writes)."""
     from .notifications import order_notices
 
-    transaction.on_commit(
+    later(
         partial(
             publish, "market.order.changed", order_id=order.pk, cooperative_id=order.cooperative_id, what=what
         )
     )
-    return order_notices(order_id=order.pk, what=what)
+    return order_notices(order_id=order.pk, what=what, later=later)
 
 
 def checkout_place(*, actor, cart: Cart, request: CheckoutRequest, idempotency_key: str) -> list[Order]:
@@ -419,10 +421,10 @@ def checkout_submit(
             cart_refresh_prices(cart=cart)  # commits on its own: the cart shows the new prices
             raise
         try:
-            with transaction.atomic():
-                if keys is not None and attempt == 0:
-                    _place_at_once(actor, orders, lines, key, fingerprint, keys)
-                else:
+            if keys is not None and attempt == 0:
+                _place_at_once(actor, orders, lines, key, fingerprint, keys)
+            else:
+                with transaction.atomic():
                     _place(actor, orders, lines, key, fingerprint)
         except _Stale:
             continue  # rolled back: read again
@@ -720,12 +722,15 @@ def _place_at_once(
 ) -> None:
     """`_place` in one statement (PostgreSQL): the checkout and its orders under the keys drawn
     before, their events, audit records, notices and rollup deltas, the cart emptied, the stock
-    taken with the listings' counters, the lines and the movements; then the commit. A stock row
-    is locked from its update inside the statement to the commit, one round trip later (three
-    with `_place`): the shorter that is, the less the buyers of one listing wait on each other.
-    A cart of several listings first locks their stock rows in listing order, as `_place` takes
-    them, so that two checkouts never wait on each other in a circle. Raises _Stale when a stock
-    row held less than planned, or another checkout of the cart took its items meanwhile."""
+    taken with the listings' counters, the lines and the movements. A stock row is locked from
+    its update inside the statement to the commit: the shorter that is, the less the buyers of
+    one listing wait on each other. A cart of one listing (a flash sale's) is that one statement
+    alone, a transaction of its own: PostgreSQL commits it as it ends, with no round trip
+    between (BEGIN and COMMIT would be two more, with the lock held across the second). A cart
+    of several listings first locks their stock rows in listing order, as `_place` takes them,
+    so that two checkouts never wait on each other in a circle: a transaction of two statements.
+    Raises _Stale, having written nothing, when a stock row held less than planned or another
+    checkout of the cart took its items meanwhile."""
     statement = rows.Statement()
     buyer = actor if _authenticated(actor) else None
     checkout = Checkout(idempotency_key=key, fingerprint=fingerprint, buyer=buyer)
@@ -737,23 +742,16 @@ def _place_at_once(
     label = "" if buyer else _("buyer (guest)")
     statement.insert([_event_row(order, "", OrderStatus.CREATED, actor, label=label) for order in placed])
     statement.insert([_created_audit(actor, order) for order in placed])
-    statement.insert([notice for order in placed for notice in _announcement(order, "created")])
+    statement.insert(
+        [notice for order in placed for notice in _announcement(order, "created", later=statement.on_commit)]
+    )
     items = [line.item.pk for line in lines]
     emptied = statement.write(
         f"DELETE FROM {rows.table(CartItem)} WHERE id IN ({', '.join(['%s'] * len(items))}) RETURNING id",  # noqa: S608  (our table)
         items,
     )
-    catalog_touch()
+    statement.on_commit(catalog_touch)
     takes = _takes(orders)
-    if len(takes) > 1:
-        listing_ids = [line.listing.pk for line, _order, _pickup in takes]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM {rows.table(StockLevel)} WHERE listing_id IN "  # noqa: S608  (our table)
-                f"({', '.join(['%s'] * len(listing_ids))}) ORDER BY listing_id, id FOR UPDATE",
-                listing_ids,
-            )
-    written = []
     for line, order, pickup in takes:
         listing, quantity = line.listing, line.item.quantity
         source, movement = stock_take_part(
@@ -767,12 +765,25 @@ def _place_at_once(
         movement.order, movement.note = order, order.number
         order_line = _order_line(order, listing, quantity, location=None)
         from_stock = {"location_id": "location_id"}
+        # Written only from the stock's row: without it (too little left, or the item taken by
+        # another checkout), the statement fails and writes nothing.
         statement.insert([order_line], source=source, taken=from_stock)
         statement.insert([movement], source=source, taken={**from_stock, "balance_after": "quantity"})
-        written += [order_line, movement]
-    statement.run()
-    if not rows.written(written):
-        raise _Stale
+    alone = len(takes) == 1
+    try:
+        # (Inside a caller's transaction, a savepoint: the statement's failure must not end it.)
+        with contextlib.nullcontext() if alone and not connection.in_atomic_block else transaction.atomic():
+            if not alone:
+                listing_ids = [line.listing.pk for line, _order, _pickup in takes]
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT id FROM {rows.table(StockLevel)} WHERE listing_id IN "  # noqa: S608  (our table)
+                        f"({', '.join(['%s'] * len(listing_ids))}) ORDER BY listing_id, id FOR UPDATE",
+                        listing_ids,
+                    )
+            statement.run()
+    except rows.Incomplete:
+        raise _Stale from None
 
 
 def _takes(orders: _Planned) -> list[tuple[_Line, Order, Location | None]]:

@@ -282,7 +282,7 @@ def _inserting(sender, instances, statement, **kwargs) -> None:
     for start in range(0, len(rows), ROWS_PER_INSERT):
         statement.write(*_delta_insert(rows[start : start + ROWS_PER_INSERT]))
     if rows:
-        transaction.on_commit(_schedule_fold, robust=True)
+        statement.on_commit(_schedule_fold, robust=True)
     for instance, written in zip(instances, contributions, strict=True):
         instance._rollup_written = written  # what its post_save keeps as the state recorded
 

@@ -111,38 +111,97 @@ def test_rows_read_by_hand_are_the_instances_the_orm_makes_for_only():
     assert rows.select(Cart, fields, "id = %s", [-1]) == []
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a statement of many parts is PostgreSQL's")
-def test_a_statement_writes_rows_under_keys_drawn_before_and_from_another_parts_row(saves):
+def _drawn() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence('core_auditevent', 'id'))")
-        drawn = cursor.fetchone()[0]
-    parent = event("statement.keyed")
-    taken, skipped = event("statement.taken"), event("statement.skipped")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a statement of many parts is PostgreSQL's")
+def test_a_statement_writes_rows_under_keys_drawn_before_and_from_another_parts_row(
+    saves, django_capture_on_commit_callbacks
+):
+    drawn = _drawn()
+    parent, taken = event("statement.keyed"), event("statement.taken")
     statement = rows.Statement()
     statement.insert([parent], keys=[drawn])
     found = statement.write("SELECT 'from-a-part' AS label, %s AS code", ["62"])
-    nothing = statement.write("SELECT 'never' AS label, %s AS code WHERE false", ["0"])
     statement.insert([taken], source=found, taken={"object_repr": "label", "region_code": "code"})
-    statement.insert([skipped], source=nothing, taken={"object_repr": "label"})
+    called = []
+    statement.on_commit(lambda: called.append("committed"))
+    assert called == []  # not even outside a transaction: the statement has not run
 
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as hooks:
         statement.run()
 
-    assert len(queries) == 1
+    assert len(queries) == 1 and len(hooks) == 1  # handed to the transaction once run
     assert parent.pk == drawn and AuditEvent.objects.filter(pk=drawn, action="statement.keyed").exists()
     stored = AuditEvent.objects.get(pk=taken.pk)
     assert (stored.object_repr, stored.region_code, taken.object_repr) == ("from-a-part", "62", "from-a-part")
-    assert skipped.pk is None and skipped._state.adding
-    assert not rows.written([taken, skipped]) and rows.written([parent, taken])
-    assert not AuditEvent.objects.filter(action="statement.skipped").exists()
-    # pre_save for all three before their keys; post_save only for the rows written
+    # pre_save for both before their keys, post_save once written
     assert [s for s in saves if s[1] == "AuditEvent"] == [
-        ("pre", "AuditEvent", None, None),
         ("pre", "AuditEvent", None, None),
         ("pre", "AuditEvent", None, None),
         ("post", "AuditEvent", drawn, True),
         ("post", "AuditEvent", taken.pk, True),
     ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a statement of many parts is PostgreSQL's")
+def test_an_insert_whose_source_finds_no_row_fails_the_whole_statement(
+    saves, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    drawn = _drawn()
+    parent, taken, skipped = event("statement.keyed"), event("statement.taken"), event("statement.skipped")
+    statement = rows.Statement()
+    statement.insert([parent], keys=[drawn])
+    found = statement.write("SELECT 'from-a-part' AS label")
+    nothing = statement.write("SELECT 'never' AS label WHERE false")
+    statement.insert([taken], source=found, taken={"object_repr": "label"})
+    statement.insert([skipped], source=nothing, taken={"object_repr": "label"})
+    statement.on_commit(lambda: None)
+
+    with django_capture_on_commit_callbacks() as hooks, pytest.raises(rows.Incomplete), transaction.atomic():
+        statement.run()
+
+    assert hooks == []
+    assert not AuditEvent.objects.filter(action__startswith="statement.").exists()
+    assert all(obj._state.adding for obj in (parent, taken, skipped))
+    assert [s[0] for s in saves if s[1] == "AuditEvent"] == ["pre", "pre", "pre"]  # no post_save
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a statement of many parts is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_outside_a_transaction_commits_as_it_ends_and_its_hooks_follow():
+    """Outside `transaction.atomic` one statement is a transaction of its own: all or nothing,
+    and its hooks are called once it has committed (another connection sees its rows then)."""
+    other = connection.copy()
+
+    def seen(action: str) -> bool:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM core_auditevent WHERE action = %s", [action])
+            return cursor.fetchone()[0] == 1
+
+    try:
+        failing = rows.Statement()
+        failing.insert([event("statement.alone")])
+        failing.insert([event("statement.never")], source=failing.write("SELECT 1 WHERE false"))
+        failing.on_commit(lambda: pytest.fail("a hook of a failed statement was called"))
+        with pytest.raises(rows.Incomplete):
+            failing.run()
+        assert not AuditEvent.objects.filter(action__startswith="statement.").exists()
+
+        statement = rows.Statement()
+        statement.insert([event("statement.alone")])
+        statement.insert([event("statement.sourced")], source=statement.write("SELECT 1"))
+        called = []
+        statement.on_commit(lambda: called.append(seen("statement.alone") and seen("statement.sourced")))
+        statement.run()
+        assert called == [True]
+    finally:
+        other.close()
 
 
 def test_a_failing_part_writes_nothing_of_the_statement():

@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kopdes.core.errors import Conflict, DomainError
+from kopdes.core.events import subscribe, unsubscribe
 from kopdes.market.choices import OrderStatus
-from kopdes.market.models import Listing, Order, StockLevel, StockMovement
+from kopdes.market.models import Checkout, Listing, Order, StockLevel, StockMovement
 from kopdes.market.services_orders import (
     SELLER,
     cart_get,
@@ -81,7 +82,7 @@ def test_many_buyers_racing_for_the_last_units_buy_exactly_the_stock(regions):
     assert set(results) <= {"bought", "out_of_stock", "sold_out_at_cart"}
     assert StockLevel.objects.get(listing=listing).quantity == 0
     assert Listing.objects.get(pk=listing.pk).stock_online == 0
-    assert Order.objects.count() == 10
+    assert Order.objects.count() == 10 and Checkout.objects.count() == 10  # the losers wrote nothing
     assert (
         StockMovement.objects.filter(listing=listing, reason="checkout").aggregate(s=Sum("delta"))["s"] == -10
     )
@@ -132,6 +133,89 @@ def test_a_double_submitted_checkout_makes_one_order(regions):
     assert errors == []
     assert Order.objects.count() == 1
     assert all(pks == seen[0] for pks in seen)
+    assert StockLevel.objects.get(listing=listing).quantity == 3
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_cart_of_one_listing_is_one_statement_committed_as_it_ends_and_its_hooks_follow(
+    regions, monkeypatch
+):
+    """Outside any transaction a cart of one listing opens none (no BEGIN, no COMMIT: PostgreSQL
+    commits the statement as it ends); what waits for the commit runs after it and sees the
+    order committed. A cart of several listings is a transaction (its stock rows locked first)."""
+    listing, other_listing = make_listing(stock=5), make_listing(MASABEWA, stock=5)
+    carts = []
+    for listings in ([listing], [listing, other_listing]):
+        cart = cart_get()
+        for each in listings:
+            cart_set(actor=None, cart=cart, listing_id=each.pk, quantity=1)
+        carts.append((cart, listings))
+    opened: list[bool] = []
+    set_autocommit = connection.set_autocommit
+
+    def spy(autocommit, **kwargs):
+        opened.append(autocommit)
+        return set_autocommit(autocommit, **kwargs)
+
+    elsewhere = connection.copy()
+    seen: list[int] = []
+
+    def changed(order_id, **kwargs):
+        with elsewhere.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM market_order WHERE id = %s", [order_id])
+            seen.append(cursor.fetchone()[0])
+
+    monkeypatch.setattr(connection, "set_autocommit", spy)
+    subscribe("market.order.changed")(changed)
+    try:
+        cart, listings = carts[0]
+        checkout_place(actor=None, cart=cart, request=request_for(*listings), idempotency_key="alone-0001")
+        assert opened == [] and seen == [1]
+        cart, listings = carts[1]
+        checkout_place(actor=None, cart=cart, request=request_for(*listings), idempotency_key="two-00001")
+        assert opened == [False, True] and seen == [1, 1, 1]
+    finally:
+        unsubscribe("market.order.changed", changed)
+        elsewhere.close()
+    assert StockLevel.objects.get(listing=listing).quantity == 3
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_cart_placed_in_another_tab_meanwhile_leaves_the_second_statement_nothing_written(
+    regions, monkeypatch
+):
+    """The two-tabs case of test_services_orders outside a transaction, where the statement is
+    its own: the second tab's statement finds the item gone and fails whole (no checkout, order
+    or event of its own committed), reads again and answers that the cart is empty."""
+    from kopdes.market import services_orders
+    from kopdes.market.models import OrderEvent
+
+    listing = make_listing(stock=5)
+    cart = cart_get()
+    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=2)
+    plan = services_orders._plan
+    tabs: list = []
+    started: list = []
+
+    def other_tab_first(*args, **kwargs):
+        planned = plan(*args, **kwargs)
+        if not started:  # right after this checkout's reads, the other tab places the cart
+            started.append(True)
+            first = request_for(listing)
+            tabs.append(checkout_place(actor=None, cart=cart, request=first, idempotency_key="tab-one-01"))
+        return planned
+
+    monkeypatch.setattr(services_orders, "_plan", other_tab_first)
+    with pytest.raises(DomainError) as caught:
+        checkout_place(actor=None, cart=cart, request=request_for(listing), idempotency_key="tab-two-02")
+
+    assert caught.value.code == "cart_empty"
+    [[order]] = tabs
+    assert list(Order.objects.values_list("pk", flat=True)) == [order.pk]
+    assert list(Checkout.objects.values_list("idempotency_key", flat=True)) == ["tab-one-01"]
+    assert OrderEvent.objects.count() == 1
     assert StockLevel.objects.get(listing=listing).quantity == 3
 
 
