@@ -7,6 +7,8 @@ then a database row every worker reads (a primary-key lookup per cached page).""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import IntegrityError, connection, transaction
@@ -61,7 +63,19 @@ def _bump(name: str) -> None:
         cache.add(name, 2, None)
 
 
-def generation_touch(name: str) -> None:
-    """Move the generation `name` on once the current transaction commits (at once outside one)."""
+@dataclass(frozen=True)
+class Bump:
+    """The hook that moves the generation `name` on (`kopdes.core.commit_marks.run_together`
+    sends it with the other marks of a commit, in one round trip to Redis)."""
+
+    name: str
+
+    def __call__(self) -> None:
+        _bump(self.name)
+
+
+def generation_touch(name: str, later=transaction.on_commit) -> None:
+    """Move the generation `name` on once the current transaction commits (at once outside one).
+    `later`: what registers for the commit (a Statement's `on_commit`, for the rows it writes)."""
     # Robust: the change is committed already; a failed bump is logged, never the caller's error.
-    transaction.on_commit(lambda: _bump(name), robust=True)
+    later(Bump(name), robust=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import cast
 
 from django.db import DataError, connections, transaction
@@ -273,8 +273,11 @@ class Statement:
                 post_save.send(
                     sender=model, instance=obj, created=True, update_fields=None, raw=False, using=self.alias
                 )
-        for func, robust in self._hooks:
-            transaction.on_commit(func, using=self.alias, robust=robust)
+        if self._hooks:
+            from .commit_marks import run_together
+
+            # One hook for all: the cache's marks among them go to Redis together.
+            transaction.on_commit(partial(run_together, list(self._hooks)), using=self.alias)
 
     def _together(self) -> tuple[str, list]:
         """One WITH of every part; its SELECT returns each insert's keys (and taken columns) as

@@ -3,6 +3,8 @@ off sale) moves it on, so cached catalog pages are never stale (`kopdes.core.gen
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from kopdes.core.generations import generation, generation_touch
 
 NAME = "market:catalog-generation"
@@ -12,6 +14,7 @@ def catalog_generation() -> int:
     return generation(NAME)
 
 
-def catalog_touch() -> None:
-    """Move the generation on once the current transaction commits."""
-    generation_touch(NAME)
+def catalog_touch(later=transaction.on_commit) -> None:
+    """Move the generation on once the current transaction commits (`later`: as
+    `generation_touch`'s)."""
+    generation_touch(NAME, later=later)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from lokal import format_rupiah
 
 from kopdes.core import rows
+from kopdes.core.commit_marks import Mark
 from kopdes.core.masking import mask_sensitive
 
 logger = logging.getLogger(__name__)
@@ -62,14 +63,16 @@ def order_notices(*, order_id: int, what: str, later=transaction.on_commit) -> l
     return [OrderNotice(order_id=order_id, what=what)]
 
 
-def _notices_schedule() -> None:
-    # One sending task queued at a time however many orders commit: the task clears the mark
-    # before it reads the outbox, so a notice committed after that queues the next task. The mark
-    # expires, in case the queue lost a task.
-    if cache.add(NOTICES_SCHEDULED_KEY, 1, timeout=60):
-        from .tasks import order_notices_send_task
+def _enqueue_notices() -> None:
+    from .tasks import order_notices_send_task
 
-        order_notices_send_task.enqueue()
+    order_notices_send_task.enqueue()
+
+
+# One sending task queued at a time however many orders commit: the task clears the mark before
+# it reads the outbox, so a notice committed after that queues the next task. The mark expires,
+# in case the queue lost a task.
+_notices_schedule = Mark(NOTICES_SCHEDULED_KEY, 60, _enqueue_notices)
 
 
 def order_notices_send() -> int:

@@ -750,7 +750,7 @@ def _place_at_once(
         f"DELETE FROM {rows.table(CartItem)} WHERE id IN ({', '.join(['%s'] * len(items))}) RETURNING id",  # noqa: S608  (our table)
         items,
     )
-    statement.on_commit(catalog_touch)
+    catalog_touch(later=statement.on_commit)
     takes = _takes(orders)
     for line, order, pickup in takes:
         listing, quantity = line.listing, line.item.quantity

@@ -15,12 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
+from kopdes.core.commit_marks import Mark
 from kopdes.core.generations import generation, generation_touch
 from kopdes.core.rows import inserting
 
@@ -174,12 +174,14 @@ def _target_changed(sender, instance, raw=False, **kwargs) -> None:
 FOLD_SCHEDULED_KEY = "monitoring:fold-scheduled"
 
 
-def _schedule_fold() -> None:
-    # At most one fold task a second however many transactions commit: each fold takes all.
-    if cache.add(FOLD_SCHEDULED_KEY, 1, timeout=1):
-        from .tasks import rollups_fold_task
+def _enqueue_fold() -> None:
+    from .tasks import rollups_fold_task
 
-        rollups_fold_task.enqueue()
+    rollups_fold_task.enqueue()
+
+
+# At most one fold task a second however many transactions commit: each fold takes all.
+_schedule_fold = Mark(FOLD_SCHEDULED_KEY, 1, _enqueue_fold)
 
 
 def record(region_before: str, before: Contribution, region_after: str, after: Contribution) -> None:

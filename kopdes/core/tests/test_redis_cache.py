@@ -65,3 +65,41 @@ def test_a_counter_moves_on_in_one_round_trip_and_a_missing_one_starts_at_two():
     backend.set("generation", 7, 30)
     assert backend.counter_bump("generation") == 8
     backend.delete("generation")
+
+
+def test_a_commits_marks_and_bumps_go_together_in_one_round_trip():
+    """`commit_marks.run_together`: the marks and generation bumps of a commit in one pipeline;
+    a mark's task is queued only when the mark was absent; the other hooks run after, in order."""
+    from django.core.cache import cache
+
+    from kopdes.core.commit_marks import Mark, run_together
+    from kopdes.core.generations import Bump, generation
+
+    name = f"test-generation-{uuid.uuid4().hex}"
+    queued: list[str] = []
+    fold = Mark(f"test-fold-{uuid.uuid4().hex}", 30, lambda: queued.append("fold"))
+    notices = Mark(f"test-notices-{uuid.uuid4().hex}", 30, lambda: queued.append("notices"))
+
+    def broken():
+        raise RuntimeError("a robust hook's failure is logged")
+
+    hooks = [(fold, True), (lambda: queued.append("event"), False), (Bump(name), True), (broken, True)]
+    hooks.append((notices, True))
+    client = cache._cache.get_client(write=True)
+    sent = []
+    original = client.connection_pool.get_connection
+
+    def counting(*args, **kwargs):
+        sent.append(1)
+        return original(*args, **kwargs)
+
+    client.connection_pool.get_connection = counting
+    try:
+        run_together(hooks)
+        assert len(sent) == 1  # two marks and a bump: one round trip
+        run_together(hooks)
+    finally:
+        client.connection_pool.get_connection = original
+    assert queued == ["fold", "notices", "event", "event"]  # the marks' tasks once, while they last
+    assert generation(name) == 3  # moved on twice from the readers' 1
+    cache.delete_many([name, fold.key, notices.key])
