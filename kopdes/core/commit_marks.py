@@ -32,6 +32,10 @@ class Mark:
     timeout: int
     then: Callable[[], object]
 
+    def __post_init__(self) -> None:
+        # Django names a robust hook that failed by its __qualname__.
+        object.__setattr__(self, "__qualname__", f"Mark({self.key!r})")
+
     def __call__(self) -> None:
         if cache.add(self.key, 1, timeout=self.timeout):
             self.then()

@@ -70,6 +70,10 @@ class Bump:
 
     name: str
 
+    def __post_init__(self) -> None:
+        # Django names a robust hook that failed by its __qualname__.
+        object.__setattr__(self, "__qualname__", f"Bump({self.name!r})")
+
     def __call__(self) -> None:
         _bump(self.name)
 
