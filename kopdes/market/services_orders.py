@@ -391,10 +391,11 @@ def checkout_submit(
 
     Everything is read and checked first (`_plan`: the cart with its listings and sellers, the
     prices, the stock, the delivery and payment choices); nothing is written for a checkout that
-    is refused. Then one transaction writes it: on PostgreSQL in one statement
-    (`_place_at_once`), else one statement after another (`_place`). The checkout's row claims
-    the idempotency key: a key used before fails its insert (the transaction rolls back) and the
-    first attempt's orders are returned. A price that moved since the cart answers PriceChanged,
+    is refused. Then it is written all or nothing: on PostgreSQL in one statement
+    (`_place_at_once`; for a cart of one listing that statement is the whole transaction), else
+    one statement after another in a transaction (`_place`). The checkout's row claims the
+    idempotency key: a key used before fails its insert (nothing is written) and the first
+    attempt's orders are returned. A price that moved since the cart answers PriceChanged,
     after the cart takes the new prices.
 
     The reads are not locked: when the transaction finds that the cart's items were taken by
