@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -44,22 +46,29 @@ def test_the_task_queue_shares_the_cache_client_and_its_connections():
     assert pool._created_connections == made  # no new connection for the later calls
 
 
-def test_a_counter_moves_on_in_one_round_trip_and_a_missing_one_starts_at_two():
-    backend = RedisCache(REDIS_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
-    client = backend._cache.get_client(write=True)
-    sent = []
-    original = client.connection_pool.get_connection
+@contextlib.contextmanager
+def round_trips(backend) -> Iterator[list]:
+    """The connections taken from `backend`'s pool meanwhile (one per command or pipeline)."""
+    pool = backend._cache.get_client(write=True).connection_pool
+    sent: list = []
+    original = pool.get_connection
 
     def counting(*args, **kwargs):
         sent.append(1)
         return original(*args, **kwargs)
 
-    client.connection_pool.get_connection = counting
+    pool.get_connection = counting
     try:
+        yield sent
+    finally:
+        pool.get_connection = original
+
+
+def test_a_counter_moves_on_in_one_round_trip_and_a_missing_one_starts_at_two():
+    backend = RedisCache(REDIS_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    with round_trips(backend) as sent:
         assert backend.counter_bump("generation") == 2  # missing: never the readers' 1
         assert backend.counter_bump("generation") == 3
-    finally:
-        client.connection_pool.get_connection = original
     assert len(sent) == 2  # one connection taken, one round trip, per bump
     assert backend.get("generation") == 3  # read back as Django's own counters are
     backend.set("generation", 7, 30)
@@ -85,21 +94,10 @@ def test_a_commits_marks_and_bumps_go_together_in_one_round_trip():
 
     hooks = [(fold, True), (lambda: queued.append("event"), False), (Bump(name), True), (broken, True)]
     hooks.append((notices, True))
-    client = cache._cache.get_client(write=True)
-    sent = []
-    original = client.connection_pool.get_connection
-
-    def counting(*args, **kwargs):
-        sent.append(1)
-        return original(*args, **kwargs)
-
-    client.connection_pool.get_connection = counting
-    try:
+    with round_trips(cache) as sent:
         run_together(hooks)
         assert len(sent) == 1  # two marks and a bump: one round trip
         run_together(hooks)
-    finally:
-        client.connection_pool.get_connection = original
     assert queued == ["fold", "notices", "event", "event"]  # the marks' tasks once, while they last
     assert generation(name) == 3  # moved on twice from the readers' 1
     cache.delete_many([name, fold.key, notices.key])

@@ -190,13 +190,12 @@ def test_checkout_refuses_more_than_the_stock_and_changes_nothing():
     assert StockLevel.objects.get(listing=listing).quantity == 1
 
 
-def test_a_cart_checked_out_in_another_tab_meanwhile_is_placed_once(monkeypatch):
-    """Two checkouts of one cart with different keys (two tabs): the second read the items before
-    the first took them. Its transaction finds them gone, rolls back, reads again and answers
-    that the cart is empty: one order, the stock taken once."""
+def check_out_from_two_tabs(monkeypatch, listing) -> tuple[Order, DomainError]:
+    """A cart of two units of `listing` checked out from two tabs with different keys, the second
+    ("tab-two-02") having read the items before the first ("tab-one-01") took them: the first
+    tab's order and the second tab's error."""
     from kopdes.market import services_orders
 
-    listing = make_listing(stock=5)
     cart = cart_get()
     cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=2)
     plan = services_orders._plan
@@ -207,19 +206,26 @@ def test_a_cart_checked_out_in_another_tab_meanwhile_is_placed_once(monkeypatch)
         planned = plan(*args, **kwargs)
         if not started:  # right after this checkout's reads, the other tab places the cart
             started.append(True)
-            tabs.append(
-                checkout_place(
-                    actor=None, cart=cart, request=request_for(listing), idempotency_key="tab-one-01"
-                )
-            )
+            first = request_for(listing)
+            tabs.append(checkout_place(actor=None, cart=cart, request=first, idempotency_key="tab-one-01"))
         return planned
 
     monkeypatch.setattr(services_orders, "_plan", other_tab_first)
     with pytest.raises(DomainError) as caught:
         checkout_place(actor=None, cart=cart, request=request_for(listing), idempotency_key="tab-two-02")
-
-    assert caught.value.code == "cart_empty"
     [[order]] = tabs
+    return order, caught.value
+
+
+def test_a_cart_checked_out_in_another_tab_meanwhile_is_placed_once(monkeypatch):
+    """Two checkouts of one cart with different keys (two tabs): the second read the items before
+    the first took them. Its transaction finds them gone, rolls back, reads again and answers
+    that the cart is empty: one order, the stock taken once."""
+    listing = make_listing(stock=5)
+
+    order, error = check_out_from_two_tabs(monkeypatch, listing)
+
+    assert error.code == "cart_empty"
     assert list(Order.objects.values_list("pk", flat=True)) == [order.pk]
     assert StockLevel.objects.get(listing=listing).quantity == 3
     assert not Checkout.objects.filter(idempotency_key="tab-two-02").exists()

@@ -26,7 +26,7 @@ from kopdes.market.services_orders import (
 from kopdes.market.services_stock import stock_adjust
 
 from .factories import MASABEWA, make_listing, officer, outlet
-from .test_services_orders import request_for
+from .test_services_orders import check_out_from_two_tabs, request_for
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks under real concurrency: PostgreSQL"
@@ -189,30 +189,13 @@ def test_a_cart_placed_in_another_tab_meanwhile_leaves_the_second_statement_noth
     """The two-tabs case of test_services_orders outside a transaction, where the statement is
     its own: the second tab's statement finds the item gone and fails whole (no checkout, order
     or event of its own committed), reads again and answers that the cart is empty."""
-    from kopdes.market import services_orders
     from kopdes.market.models import OrderEvent
 
     listing = make_listing(stock=5)
-    cart = cart_get()
-    cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=2)
-    plan = services_orders._plan
-    tabs: list = []
-    started: list = []
 
-    def other_tab_first(*args, **kwargs):
-        planned = plan(*args, **kwargs)
-        if not started:  # right after this checkout's reads, the other tab places the cart
-            started.append(True)
-            first = request_for(listing)
-            tabs.append(checkout_place(actor=None, cart=cart, request=first, idempotency_key="tab-one-01"))
-        return planned
+    order, error = check_out_from_two_tabs(monkeypatch, listing)
 
-    monkeypatch.setattr(services_orders, "_plan", other_tab_first)
-    with pytest.raises(DomainError) as caught:
-        checkout_place(actor=None, cart=cart, request=request_for(listing), idempotency_key="tab-two-02")
-
-    assert caught.value.code == "cart_empty"
-    [[order]] = tabs
+    assert error.code == "cart_empty"
     assert list(Order.objects.values_list("pk", flat=True)) == [order.pk]
     assert list(Checkout.objects.values_list("idempotency_key", flat=True)) == ["tab-one-01"]
     assert OrderEvent.objects.count() == 1
