@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache, caches
 
-from .generations import Bump, cache_is_shared
+from .generations import Bump
 from .redis_cache import RedisCache
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def run_together(hooks: Sequence[tuple[Callable[[], object], bool]]) -> None:
     marks added, then the other hooks in their order."""
     backend = caches["default"]
     sent = [(func, robust) for func, robust in hooks if isinstance(func, (Mark, Bump))]
-    if not (sent and isinstance(backend, RedisCache) and cache_is_shared()):
+    if not (sent and isinstance(backend, RedisCache)):
         for func, robust in hooks:
             _call(func, robust)
         return

@@ -47,8 +47,7 @@ class RedisCache(DjangoRedisCache):
         value that readers of `kopdes.core.generations` take for a missing one."""
         key = self.make_and_validate_key(key, version=version)
         with self._cache.get_client(key, write=True).pipeline(transaction=True) as pipe:
-            pipe.set(key, 1, nx=True)
-            pipe.incr(key)
+            _bump_in(pipe, key)
             return int(pipe.execute()[-1])
 
     def add_and_bump(self, marks: Sequence[tuple[str, int]], counters: Sequence[str]) -> list[bool]:
@@ -59,8 +58,12 @@ class RedisCache(DjangoRedisCache):
             for key, timeout in marks:
                 pipe.set(self.make_and_validate_key(key), 1, nx=True, ex=timeout)
             for key in counters:
-                key = self.make_and_validate_key(key)
-                pipe.set(key, 1, nx=True)
-                pipe.incr(key)
+                _bump_in(pipe, self.make_and_validate_key(key))
             results = pipe.execute()
         return [bool(result) for result in results[: len(marks)]]
+
+
+def _bump_in(pipe, key: str) -> None:
+    """A counter moved on inside a MULTI pipeline: a missing one becomes 2, never 1."""
+    pipe.set(key, 1, nx=True)
+    pipe.incr(key)
