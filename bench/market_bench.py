@@ -622,7 +622,7 @@ def generate(size: int) -> dict:
     from kopdes.accounts.models import Organization
     from kopdes.cooperatives.models import Cooperative, CooperativeVillage
     from kopdes.market.choices import LocationKind
-    from kopdes.market.models import Listing, Location, StockLevel
+    from kopdes.market.models import Listing, ListingTotals, Location, StockLevel
     from kopdes.products.choices import LINE_OF_PRODUCER, Category, Line, ProducerKind
     from kopdes.products.models import FeaturedProduct, Licence, Producer, Product, ProductVersion
     from kopdes.regions.models import Region
@@ -853,7 +853,6 @@ def generate(size: int) -> dict:
         "weight_grams",
         "min_order",
         "is_active",
-        "stock_online",
         "sellable",
         "name",
         "slug",
@@ -871,7 +870,6 @@ def generate(size: int) -> dict:
         "search_text",
         "rating_sum",
         "rating_count",
-        "sold_count",
         "created_at",
         "updated_at",
     ]
@@ -879,6 +877,7 @@ def generate(size: int) -> dict:
         "product": TableWriter(Product, product_fields),
         "version": TableWriter(ProductVersion, version_fields),
         "listing": TableWriter(Listing, listing_fields),
+        "totals": TableWriter(ListingTotals, ["listing", "stock_online", "sold_count"]),
         "stock": TableWriter(StockLevel, ["id", "listing", "location", "quantity"]),
         "licence": TableWriter(
             Licence,
@@ -903,6 +902,7 @@ def generate(size: int) -> dict:
         "products_product",
         "products_productversion",
         "market_listing",
+        "market_listingtotals",
         "market_stocklevel",
         "products_licence",
         "products_featuredproduct",
@@ -932,6 +932,7 @@ def generate(size: int) -> dict:
             rows: dict[str, list[tuple]] = {key: [] for key in writers}
             add_product, add_version = rows["product"].append, rows["version"].append
             add_listing, add_stock = rows["listing"].append, rows["stock"].append
+            add_totals = rows["totals"].append
             picks = rng.choices(COMMODITIES, cum_weights=commodity_cum, k=stop - start)
             for pk, commodity in zip(range(start, stop), picks, strict=True):
                 title, category, _w, low, high, grams, material = commodity
@@ -1054,6 +1055,7 @@ def generate(size: int) -> dict:
                     )
                 )
                 ratings = 1 + int(rand() * 60) if rand() < 0.3 else 0
+                min_order = 1 if rand() < 0.9 else 2 + int(rand() * 5)
                 add_listing(
                     (
                         pk,
@@ -1061,9 +1063,8 @@ def generate(size: int) -> dict:
                         pk,
                         price,
                         grams,
-                        1 if rand() < 0.9 else 2 + int(rand() * 5),
+                        min_order,
                         active,
-                        stock,
                         sellable,
                         name,
                         slug_pk,
@@ -1081,11 +1082,11 @@ def generate(size: int) -> dict:
                         " ".join(parts),
                         ratings * 4,
                         ratings,
-                        int(rand() * 300),
                         created,
                         created,
                     )
                 )
+                add_totals((pk, stock, int(rand() * 300)))
                 add_stock((pk, pk, outlet_of[coop], stock))
                 if halal:
                     rows["licence"].append(
@@ -1344,7 +1345,7 @@ def _flash_listing(name: str, units: int, price: int = 50_000) -> dict:
     from django.db import transaction
 
     from kopdes.market.choices import LocationKind
-    from kopdes.market.models import Listing, Location, StockLevel
+    from kopdes.market.models import Listing, ListingTotals, Location, StockLevel
     from kopdes.market.services_stock import _apply_product_fields, product_catalog_fields
     from kopdes.products.models import Producer, Product, ProductVersion
 
@@ -1375,7 +1376,7 @@ def _flash_listing(name: str, units: int, price: int = 50_000) -> dict:
         _apply_product_fields(listing, product_catalog_fields(product))
         listing.save()
         StockLevel.objects.create(listing=listing, location=outlet, quantity=units)
-        Listing.objects.filter(pk=listing.pk).update(stock_online=units)
+        ListingTotals.objects.filter(pk=listing.pk).update(stock_online=units)
     return {"listing": listing.pk, "cooperative": cooperative.pk, "pickup": outlet.pk, "slug": product.slug}
 
 
@@ -1392,7 +1393,7 @@ def _spread_listings(count: int) -> list[dict]:
     for _round in range(20):
         ids = rng.sample(range(1, top + 1), min(top, count * 3))
         for pk, coop in Listing.objects.filter(
-            id__in=ids, sellable=True, min_order=1, stock_online__gte=5
+            id__in=ids, sellable=True, min_order=1, totals__stock_online__gte=5
         ).values_list("id", "cooperative_id"):
             chosen.setdefault(pk, coop)
         if len(chosen) >= count:
@@ -1520,7 +1521,7 @@ def child_measure(label: str) -> dict:
     out["search"] = measure_search(label)
     client = Client()
     sample = (
-        Listing.objects.filter(sellable=True, stock_online__gt=0, id__lte=SIZE)  # not the bench's own
+        Listing.objects.filter(sellable=True, totals__stock_online__gt=0, id__lte=SIZE)  # not the bench's own
         .order_by("-id")
         .values_list("slug", flat=True)[:500]
     )
@@ -2201,7 +2202,7 @@ def sold(target: Target, listing_id: int) -> dict:
         ("sold", "SELECT COALESCE(SUM(quantity), 0) FROM market_orderline WHERE listing_id = %s"),
         ("orders", "SELECT COUNT(DISTINCT order_id) FROM market_orderline WHERE listing_id = %s"),
         ("stock_level", "SELECT COALESCE(SUM(quantity), 0) FROM market_stocklevel WHERE listing_id = %s"),
-        ("stock_online", "SELECT stock_online FROM market_listing WHERE id = %s"),
+        ("stock_online", "SELECT stock_online FROM market_listingtotals WHERE listing_id = %s"),
         ("movements", "SELECT COALESCE(SUM(delta), 0) FROM market_stockmovement WHERE listing_id = %s"),
     ]
     out = {}

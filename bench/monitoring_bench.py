@@ -208,6 +208,7 @@ def build(scale: str) -> dict:
         DisplayPoint,
         DisplaySale,
         Listing,
+        ListingTotals,
         Location,
         Order,
         OrderLine,
@@ -308,12 +309,12 @@ def build(scale: str) -> dict:
         "current_version created_at updated_at"
     )
     listing_fields = columns(
-        "id cooperative product price is_active stock_online sellable name slug category line "
+        "id cooperative product price is_active sellable name slug category line "
         "stars province_code regency_code village_code created_at updated_at"
     )
-    with bulk_loading([Product, ProductVersion, Listing]):
+    with bulk_loading([Product, ProductVersion, Listing, ListingTotals]):
         for first in range(1, size["products"] + 1, CHUNK):
-            products, versions, listed = [], [], []
+            products, versions, listed, totals = [], [], [], []
             for pk in range(first, min(first + CHUNK, size["products"] + 1)):
                 village = codes[int(rand() * n_codes)]
                 coop = coop_of[village]
@@ -342,11 +343,13 @@ def build(scale: str) -> dict:
                             village[:5],
                             village,
                         )
-                        on_sale = (lid, coop, pk, price, True, 1 + int(rand() * 200), True, *shown)
+                        totals.append((lid, 1 + int(rand() * 200)))
+                        on_sale = (lid, coop, pk, price, True, True, *shown)
                         listed.append((*on_sale, clock.text(updated), clock.text(updated)))
             write(Product, product_fields, products)
             write(ProductVersion, ["id", "product", "number", "name", "price", "created_at"], versions)
             write(Listing, listing_fields, listed)
+            write(ListingTotals, ["listing", "stock_online"], totals)
     made["products"], made["listings"] = size["products"], len(listings)
     seconds = time.perf_counter() - started
     log(f"  {made['products']:,} products, {len(listings):,} listings in {seconds:.1f} s")

@@ -30,6 +30,7 @@ from . import services_orders as services
 from . import services_stock as stock
 from .choices import LocationKind, OrderStatus, PaymentKind, PaymentMethod
 from .models import Cart, Listing, Location, Order, Payment, StockLevel, StockMovement
+from .models.listings import refresh_totals
 from .qris import order_qris
 
 # --- Authentication -------------------------------------------------------------------------
@@ -430,7 +431,9 @@ def _cart(request, *, create: bool = False) -> Cart:
 
 def _cart_out(cart: Cart) -> dict:
     items, warnings = [], []
-    for item in cart.items.select_related("listing__cooperative").order_by("added_at", "id"):
+    for item in cart.items.select_related("listing__cooperative", "listing__totals").order_by(
+        "added_at", "id"
+    ):
         listing = item.listing
         notes = []
         if not listing.sellable:
@@ -638,7 +641,7 @@ def _movement_out(movement: StockMovement) -> dict:
 
 
 def _stock_out(listing: Listing, movements: int = 50) -> dict:
-    listing.refresh_from_db(fields=["stock_online"])
+    refresh_totals(listing)
     levels = StockLevel.objects.filter(listing=listing).select_related("location").order_by("location_id")
     recent = StockMovement.objects.filter(listing=listing).select_related("location", "order")
     return {
@@ -969,7 +972,11 @@ def settlement(request, slug: str, filters: Query[SettlementFilter]):
 def listing_list(request, slug: str):
     cooperative = _cooperative(slug)
     require(request.user, "market.listing.view_own", cooperative)
-    return Listing.objects.filter(cooperative=cooperative).order_by("-created_at", "-id")
+    return (
+        Listing.objects.filter(cooperative=cooperative)
+        .select_related("totals")
+        .order_by("-created_at", "-id")
+    )
 
 
 @router.post(

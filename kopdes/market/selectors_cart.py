@@ -67,7 +67,7 @@ def cart_groups(*, user, cart: Cart | None) -> list[CartGroup]:
         return []
     require(user, "market.cart.use", cart)
     groups: dict[int, CartGroup] = {}
-    items = cart.items.select_related("listing", "listing__cooperative").order_by(
+    items = cart.items.select_related("listing", "listing__cooperative", "listing__totals").order_by(
         "listing__cooperative__name", "listing__cooperative_id", "added_at", "id"
     )
     for item in items:

@@ -14,10 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
+from typing import cast
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db.models import F, Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -27,7 +28,8 @@ from kopdes.core.errors import DomainError, NotFound
 from kopdes.core.policies import require
 
 from .choices import SortOrder
-from .models import Listing
+from .models import Listing, ListingTotals
+from .models.listings import TOTALS_FIELDS, attach_totals
 from .search import fts_join_first, match_filter, query_terms, suggest_terms
 
 PER_PAGE = 24
@@ -47,7 +49,6 @@ CARD_FIELDS = (
     "slug",
     "price",
     "min_order",
-    "stock_online",
     "stars",
     "rating_sum",
     "rating_count",
@@ -300,8 +301,12 @@ def _filtered(query: CatalogQuery):
         qs = qs.filter(price__gte=query.price_min)
     if query.price_max is not None:
         qs = qs.filter(price__lte=query.price_max)
-    if query.in_stock:
-        qs = qs.filter(stock_online__gte=F("min_order"))
+    if query.in_stock:  # an EXISTS: the browsing statements are written over this WHERE alone
+        qs = qs.filter(
+            Exists(
+                ListingTotals.objects.filter(listing=OuterRef("pk"), stock_online__gte=OuterRef("min_order"))
+            )
+        )
     return qs
 
 
@@ -458,7 +463,12 @@ class _Statements:
 
         self.connection = connections[base.db]
         self.columns = rows.columns(Listing, CARD_FIELDS, base.db)
+        self.totals = rows.columns(ListingTotals, TOTALS_FIELDS, base.db)
         self.table = rows.table(Listing, base.db)
+        totals = rows.table(ListingTotals, base.db)
+        # The cards' columns and their totals', from the listings joined to their totals.
+        self.selected = f"{self.columns.sql}, {self.totals.sql}"
+        self.joined = f"{self.table} JOIN {totals} ON {totals}.listing_id = {self.table}.id"
         compiler = base.query.get_compiler(using=base.db)
         self.where, params = compiler.compile(base.query.where)
         self.params = list(params)
@@ -497,10 +507,10 @@ class _Statements:
             where = f"{where} AND NOT ({t}.id IN ({', '.join(['%s'] * len(without))}))"
             params += without
         sql = (
-            f"SELECT {self.columns.sql} FROM {t} WHERE ({where})"  # noqa: S608  (as above)
+            f"SELECT {self.selected} FROM {self.joined} WHERE ({where})"  # noqa: S608  (as above)
             f" ORDER BY {order.format(t=t)} LIMIT %s OFFSET %s"
         )
-        return self.columns.instances(self.rows(sql, [*params, size, start]), self.connection.alias)
+        return self.cards(self.rows(sql, [*params, size, start]))
 
     def by_id(self, ids: list[int]) -> list[Listing]:
         """The cards of these listings (those still matching the filters), in the order of `ids`."""
@@ -508,10 +518,20 @@ class _Statements:
             return []
         t = self.table
         places = ", ".join(["%s"] * len(ids))
-        sql = f"SELECT {self.columns.sql} FROM {t} WHERE ({self.where} AND {t}.id IN ({places}))"  # noqa: S608  (as above)
-        rows = self.rows(sql, [*self.params, *ids])
-        found = {listing.pk: listing for listing in self.columns.instances(rows, self.connection.alias)}
+        sql = f"SELECT {self.selected} FROM {self.joined} WHERE ({self.where} AND {t}.id IN ({places}))"  # noqa: S608  (as above)
+        found = {listing.pk: listing for listing in self.cards(self.rows(sql, [*self.params, *ids]))}
         return [found[pk] for pk in ids if pk in found]
+
+    def cards(self, found: list[tuple]) -> list[Listing]:
+        """The listings of rows of `selected`, each with its totals."""
+        alias, connection = self.connection.alias, self.connection
+        width = self.columns.width
+        cards = []
+        for row in found:
+            listing = cast(Listing, self.columns.instance(row, alias, connection=connection))
+            attach_totals(listing, cast(ListingTotals, self.totals.instance(row, alias, width, connection)))
+            cards.append(listing)
+        return cards
 
 
 def _browse(base, query: CatalogQuery, months: _Months) -> tuple[list[Listing], int, bool]:
@@ -635,7 +655,7 @@ def catalog_search_naive(*, q: str, limit: int = PER_PAGE) -> list[int]:
 def listing_public_get(*, user, pk: int) -> Listing:
     """A sellable listing with its cooperative, for the product detail in the API."""
     require(user, "market.catalog.view")
-    listing = _sellable().select_related("cooperative").filter(pk=pk).first()
+    listing = _sellable().select_related("cooperative", "totals").filter(pk=pk).first()
     if listing is None:
         raise NotFound(code="listing_not_found")
     return _decorate([listing], _Months())[0]

@@ -46,13 +46,13 @@ def seller_cooperatives(*, user) -> QuerySet:
 
 def listings_for(*, user, cooperative) -> QuerySet[Listing]:
     require(user, "market.listing.view_own", cooperative)
-    return Listing.objects.filter(cooperative=cooperative).order_by("name", "id")
+    return Listing.objects.filter(cooperative=cooperative).select_related("totals").order_by("name", "id")
 
 
 def listing_get(*, user, cooperative, pk, action: str = "market.listing.view_own") -> Listing:
     require(user, action, cooperative)
     try:
-        return Listing.objects.select_related("product").get(pk=int(pk), cooperative=cooperative)
+        return Listing.objects.select_related("product", "totals").get(pk=int(pk), cooperative=cooperative)
     except (Listing.DoesNotExist, TypeError, ValueError):
         raise NotFound(_("No such listing."), code="unknown_listing") from None
 
@@ -162,7 +162,7 @@ def feed_listings(*, user, cooperative) -> QuerySet[Listing]:
     require(user, "market.feed.download", cooperative)
     return (
         Listing.objects.filter(cooperative=cooperative, sellable=True)
-        .select_related("product__current_version")
+        .select_related("product__current_version", "totals")
         .prefetch_related(
             Prefetch("product__photos", queryset=ProductPhoto.objects.order_by("uploaded_at", "id"))
         )
@@ -177,16 +177,20 @@ def storefront_listings(*, cooperative) -> list[Listing]:
     """The products a cooperative has for sale, for its microsite (one query)."""
     require(None, "market.catalog.view", cooperative)
     return list(
-        Listing.objects.filter(cooperative=cooperative, sellable=True).order_by(
-            "-featured_month", "-stars", "name", "id"
-        )[:STOREFRONT_SIZE]
+        Listing.objects.filter(cooperative=cooperative, sellable=True)
+        .select_related("totals")
+        .order_by("-featured_month", "-stars", "name", "id")[:STOREFRONT_SIZE]
     )
 
 
 def product_offer(*, product) -> tuple[Listing | None, list[Review]]:
     """A product's listing and its latest reviews, for the product page (at most two queries)."""
     require(None, "market.catalog.view", product)
-    listing = Listing.objects.filter(product_id=product.pk, cooperative_id=product.cooperative_id).first()
+    listing = (
+        Listing.objects.filter(product_id=product.pk, cooperative_id=product.cooperative_id)
+        .select_related("totals")
+        .first()
+    )
     if listing is None:
         return None, []
     reviews = list(

@@ -48,6 +48,7 @@ from .models import (
     Checkout,
     DeliveryZone,
     Listing,
+    ListingTotals,
     Location,
     Order,
     OrderEvent,
@@ -58,6 +59,7 @@ from .models import (
     SettlementEntry,
     StockLevel,
 )
+from .models.listings import TOTALS_FIELDS, attach_totals
 from .services_stock import MAX_QUANTITY, out_of_stock, stock_release_order, stock_take, stock_take_part
 
 
@@ -136,7 +138,7 @@ def cart_set(*, actor, cart: Cart, listing_id, quantity, add: bool = False) -> C
     require(actor, "market.cart.use", cart)
     quantity = _quantity(quantity)
     listing = (
-        Listing.objects.filter(pk=listing_id).select_related(None).first()
+        Listing.objects.filter(pk=listing_id).select_related("totals").first()
         if str(listing_id).isascii() and str(listing_id).isdigit()  # not "²": int() refuses it
         else None
     )
@@ -450,7 +452,6 @@ _LISTING_FIELDS = (
     "price",
     "weight_grams",
     "min_order",
-    "stock_online",
     "sellable",
 )
 # What the order, its audit record (the seat village) and the API's answer read of the seller.
@@ -504,12 +505,14 @@ def _cart_lines(
     parts = [
         rows.columns(CartItem, _ITEM_FIELDS, alias),
         rows.columns(Listing, _LISTING_FIELDS, alias),
+        rows.columns(ListingTotals, TOTALS_FIELDS, alias),
         rows.columns(Cooperative, _COOPERATIVE_FIELDS, alias),
         rows.columns(SellerSettings, _SELLER_FIELDS, alias),
         rows.columns(Location, _OUTLET_FIELDS, alias),
     ]
-    item, listing, cooperative, seller, location = (
-        rows.table(model, alias) for model in (CartItem, Listing, Cooperative, SellerSettings, Location)
+    item, listing, totals, cooperative, seller, location = (
+        rows.table(model, alias)
+        for model in (CartItem, Listing, ListingTotals, Cooperative, SellerSettings, Location)
     )
     # Keys a database can hold (a number out of range names no outlet, and must not fail the read).
     pickups = [pair for pair in pickups if all(0 < key < 2**63 for key in pair)] or [(0, 0)]
@@ -522,6 +525,7 @@ def _cart_lines(
     sql = (
         f"SELECT {', '.join(part.sql for part in parts)}{keys} FROM {item} "  # noqa: S608  (our tables and columns)
         f"JOIN {listing} ON {listing}.id = {item}.listing_id "
+        f"JOIN {totals} ON {totals}.listing_id = {listing}.id "
         f"JOIN {cooperative} ON {cooperative}.id = {listing}.cooperative_id "
         f"LEFT JOIN {seller} ON {seller}.cooperative_id = {cooperative}.id "
         f"LEFT JOIN {location} ON ({location}.id, {location}.cooperative_id) IN "
@@ -546,15 +550,16 @@ def _cart_lines(
             cast(CartItem, parts[0].instance(row, alias)),
             cast(Listing, parts[1].instance(row, alias, starts[1])),
         )
+        attach_totals(line.listing, cast(ListingTotals, parts[2].instance(row, alias, starts[2])))
         coop_id = line.listing.cooperative_id
         if coop_id not in cooperatives:
-            cooperatives[coop_id] = parts[2].instance(row, alias, starts[2])
-            if row[starts[3]] is None:  # no settings saved yet: the defaults
+            cooperatives[coop_id] = parts[3].instance(row, alias, starts[3])
+            if row[starts[4]] is None:  # no settings saved yet: the defaults
                 sellers[coop_id] = SellerSettings(cooperative=cooperatives[coop_id])
             else:
-                sellers[coop_id] = cast(SellerSettings, parts[3].instance(row, alias, starts[3]))
-            if row[starts[4]] is not None:
-                outlets[coop_id] = cast(Location, parts[4].instance(row, alias, starts[4]))
+                sellers[coop_id] = cast(SellerSettings, parts[4].instance(row, alias, starts[4]))
+            if row[starts[5]] is not None:
+                outlets[coop_id] = cast(Location, parts[5].instance(row, alias, starts[5]))
         Listing.cooperative.field.set_cached_value(line.listing, cooperatives[coop_id])
         CartItem.listing.field.set_cached_value(line.item, line.listing)
         lines.append(line)

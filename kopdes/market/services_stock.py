@@ -19,7 +19,7 @@ from kopdes.core.request_context import current_origin
 
 from .catalog_cache import catalog_touch
 from .choices import ONLINE_KINDS, MovementReason
-from .models import Listing, Location, StockLevel, StockMovement
+from .models import Listing, ListingTotals, Location, StockLevel, StockMovement
 from .search import stem_text
 
 LISTING_FIELDS = ("price", "weight_grams", "min_order", "is_active")
@@ -240,8 +240,8 @@ def _stock_add(
 ) -> int | None:
     """Add `delta` to one stock row and return its new quantity (`UPDATE … RETURNING`, on
     PostgreSQL and SQLite alike); None when the row is missing or holds less than is taken. When
-    it changed, the listing's sold count and online stock move by `sold` and `online`: in the same
-    statement on PostgreSQL (a WITH), in a second one on SQLite. The stock row stays locked until
+    it changed, the listing's totals (sold count, online stock) move by `sold` and `online`: in the
+    same statement on PostgreSQL (a WITH), in a second one on SQLite. The stock row stays locked until
     the transaction ends: the fewer round trips after this, the shorter the wait of the others."""
     table = connection.ops.quote_name(StockLevel._meta.db_table)
     guard = " AND quantity >= %s" if delta < 0 else ""
@@ -254,10 +254,10 @@ def _stock_add(
     together = counters is not None and connection.vendor == "postgresql"
     if counters is not None and together:
         assignments, amounts = counters
-        listings = connection.ops.quote_name(Listing._meta.db_table)
+        totals = connection.ops.quote_name(ListingTotals._meta.db_table)
         update = (
-            f"WITH stock AS ({update}), counted AS (UPDATE {listings} SET {assignments} "  # noqa: S608  (our tables and columns)
-            "WHERE id = %s AND EXISTS (SELECT 1 FROM stock)) SELECT quantity FROM stock"
+            f"WITH stock AS ({update}), counted AS (UPDATE {totals} SET {assignments} "  # noqa: S608  (our tables and columns)
+            "WHERE listing_id = %s AND EXISTS (SELECT 1 FROM stock)) SELECT quantity FROM stock"
         )
         params += [*amounts, listing_id]
     with connection.cursor() as cursor:
@@ -271,7 +271,7 @@ def _stock_add(
 
 
 def _counters(sold: int, online: int) -> tuple[str, list[int]] | None:
-    """The listing's counters to move: (the SET clause, its amounts); None if none moves."""
+    """The listing's totals to move: (the SET clause, its amounts); None if none moves."""
     moved = [
         (column, amount) for column, amount in (("sold_count", sold), ("stock_online", online)) if amount
     ]
@@ -283,16 +283,17 @@ def _counters(sold: int, online: int) -> tuple[str, list[int]] | None:
 
 
 def _count_on_listing(listing_id: int, *, sold: int, online: int) -> None:
-    """Move the listing's sold count and online stock by these amounts, in one statement written
-    here like `_stock_add`'s (the ORM's update cost more to build than to run, inside the stock
-    row's lock)."""
+    """Move the listing's totals (sold count, online stock) by these amounts, in one statement
+    written here like `_stock_add`'s (the ORM's update cost more to build than to run, inside the
+    stock row's lock)."""
     counters = _counters(sold, online)
     if counters is None:
         return
     assignments, amounts = counters
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {connection.ops.quote_name(Listing._meta.db_table)} SET {assignments} WHERE id = %s",  # noqa: S608  (our table and columns)
+            f"UPDATE {connection.ops.quote_name(ListingTotals._meta.db_table)} SET {assignments} "  # noqa: S608  (our table and columns)
+            "WHERE listing_id = %s",
             [*amounts, listing_id],
         )
 
@@ -382,7 +383,9 @@ def stock_take(*, listing: Listing, quantity: int, prefer: Location | None = Non
             )
             if movement is not None:
                 return movement
-    available = Listing.objects.filter(pk=listing.pk).values_list("stock_online", flat=True).first() or 0
+    available = (
+        ListingTotals.objects.filter(pk=listing.pk).values_list("stock_online", flat=True).first() or 0
+    )
     raise out_of_stock(listing, available)
 
 
@@ -396,13 +399,13 @@ def stock_take_part(
 ) -> tuple[str, StockMovement]:
     """`stock_take` as parts of a statement of many writes (PostgreSQL; see `rows.Statement`):
     the stock row `stock_take` would choose (the buyer's pickup outlet first, else the first online
-    location holding enough), decremented under the same guard, and the listing's counters with it.
+    location holding enough), decremented under the same guard, and the listing's totals with it.
     Returns the part's name (its row: the location and the quantity left; none when no location
     held enough by the time the row was locked) and the movement, unsaved, for the caller to insert
     from that part (its location and balance are read from it). `only_if`: a condition (SQL and
     its parameters) the update also requires, over the statement's other parts."""
     stock, locations = rows.table(StockLevel), rows.table(Location)
-    listings = rows.table(Listing)
+    totals = rows.table(ListingTotals)
     kinds = ", ".join(["%s"] * len(ONLINE_KINDS))
     name = statement.write(
         f"UPDATE {stock} SET quantity = quantity - %s WHERE id = ("  # noqa: S608  (our tables)
@@ -413,8 +416,8 @@ def stock_take_part(
         [quantity, listing.pk, quantity, *ONLINE_KINDS, prefer.pk if prefer else 0, quantity, *only_if[1]],
     )
     statement.write(
-        f"UPDATE {listings} SET sold_count = sold_count + %s, stock_online = stock_online - %s "  # noqa: S608
-        f"WHERE id = %s AND EXISTS (SELECT 1 FROM {name})",
+        f"UPDATE {totals} SET sold_count = sold_count + %s, stock_online = stock_online - %s "  # noqa: S608
+        f"WHERE listing_id = %s AND EXISTS (SELECT 1 FROM {name})",
         [quantity, quantity, listing.pk],
     )
     origin = current_origin()

@@ -29,6 +29,7 @@ from .forms_listings import (
     SellerSettingsForm,
     StockAdjustForm,
 )
+from .models.listings import refresh_totals
 from .services_stock import listing_create, listing_update, location_create, stock_adjust
 
 
@@ -139,7 +140,7 @@ def listing_stock(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("The stock has been changed."))
                 return redirect(request.path)
-        listing.refresh_from_db(fields=["stock_online"])
+        refresh_totals(listing)
     context = {
         "cooperative": cooperative,
         "listing": listing,

@@ -1,5 +1,13 @@
 from .display import Consignment, DisplayPoint, DisplaySale, DisplaySaleLine, DisplaySettlement
-from .listings import DeliveryZone, Listing, Location, SellerSettings, StockLevel, StockMovement
+from .listings import (
+    DeliveryZone,
+    Listing,
+    ListingTotals,
+    Location,
+    SellerSettings,
+    StockLevel,
+    StockMovement,
+)
 from .orders import (
     Cart,
     CartItem,
@@ -26,6 +34,7 @@ __all__ = [
     "DisplaySaleLine",
     "DisplaySettlement",
     "Listing",
+    "ListingTotals",
     "Location",
     "Order",
     "OrderEvent",

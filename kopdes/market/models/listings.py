@@ -111,8 +111,6 @@ class Listing(models.Model):
     weight_grams = models.PositiveIntegerField(_("weight (grams)"), default=0)
     min_order = models.PositiveIntegerField(_("minimum order"), default=1)
     is_active = models.BooleanField(_("on sale"), default=True)
-    # Sum of stock at the cooperative's outlets and warehouses, kept with every movement.
-    stock_online = models.IntegerField(_("stock"), default=0)
     # Denormalised from the product, for the catalog.
     sellable = models.BooleanField(default=False, db_index=True)  # on sale and ready for market
     name = models.CharField(_("name"), max_length=150)
@@ -132,7 +130,6 @@ class Listing(models.Model):
     search_text = models.TextField(blank=True)
     rating_sum = models.PositiveIntegerField(default=0)
     rating_count = models.PositiveIntegerField(default=0)
-    sold_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -140,7 +137,6 @@ class Listing(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "product"], name="listing_once_per_product"),
-            models.CheckConstraint(condition=Q(stock_online__gte=0), name="listing_stock_not_negative"),
             models.CheckConstraint(condition=Q(min_order__gte=1), name="listing_min_order_positive"),
         ]
         indexes = [
@@ -157,6 +153,12 @@ class Listing(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:  # every listing has its totals, from its first save
+            self.totals = ListingTotals.objects.create(listing=self)
+
     @property
     def audit_region_code(self) -> str:
         return self.village_code
@@ -164,6 +166,60 @@ class Listing(models.Model):
     @property
     def rating(self) -> float | None:
         return round(self.rating_sum / self.rating_count, 1) if self.rating_count else None
+
+    # The running totals live in their own narrow row (`ListingTotals`); read them through
+    # `select_related("totals")` wherever listings are listed, or each costs a query.
+    @property
+    def stock_online(self) -> int:
+        return self.totals.stock_online
+
+    @property
+    def sold_count(self) -> int:
+        return self.totals.sold_count
+
+
+class ListingTotals(models.Model):
+    """A listing's running totals: the stock at its cooperative's outlets and warehouses (sold
+    online) and the units sold, moved with every stock movement (`services_stock`).
+
+    They are kept apart from the listing's row because that row is wide (1.5 KB: its search
+    text and vectors) and has twenty indexes. Every sale moved the totals, and an update of the
+    wide row rarely fits on its page, so it wrote a new entry in every index, several full pages
+    to the WAL and, once the catalog's reading had pushed those pages out of PostgreSQL's cache,
+    read them back first (ADR 14). This row is narrow, its only index is its key, and its table
+    leaves room on each page (fillfactor, migration 0008): a sale's update stays on the page.
+    """
+
+    listing = models.OneToOneField(Listing, on_delete=models.CASCADE, primary_key=True, related_name="totals")
+    stock_online = models.IntegerField(_("stock"), default=0)
+    sold_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stock_online__gte=0), name="listing_totals_stock_not_negative"
+            ),
+        ]
+        verbose_name = _("listing totals")
+        verbose_name_plural = _("listing totals")
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}: {self.stock_online} online, {self.sold_count} sold"
+
+
+# What a hand-written read of listings selects of their totals (`kopdes.core.rows`).
+TOTALS_FIELDS = ("listing", "stock_online", "sold_count")
+
+
+def attach_totals(listing: Listing, totals: ListingTotals) -> None:
+    """Give a listing read by hand the totals read with it, as `select_related("totals")` does."""
+    Listing.totals.related.set_cached_value(listing, totals)
+
+
+def refresh_totals(listing: Listing) -> None:
+    """Read a listing's totals again (after a stock movement), if they were read before."""
+    if Listing.totals.related.is_cached(listing):
+        listing.totals.refresh_from_db()
 
 
 class StockLevel(models.Model):

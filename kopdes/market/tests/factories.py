@@ -7,7 +7,7 @@ from kopdes.accounts.choices import Role
 from kopdes.accounts.tests.factories import person
 from kopdes.cooperatives.models import Cooperative
 from kopdes.market.choices import LocationKind
-from kopdes.market.models import DeliveryZone, Listing, Location, StockLevel
+from kopdes.market.models import DeliveryZone, Listing, ListingTotals, Location, StockLevel
 from kopdes.market.services_stock import _apply_product_fields, product_catalog_fields
 from kopdes.products.choices import ProductStatus
 from kopdes.products.tests.factories import cooperative_for, make_product
@@ -76,7 +76,7 @@ def make_listing(
     if stock:
         location = outlet(cooperative)
         StockLevel.objects.create(listing=listing, location=location, quantity=stock)
-        Listing.objects.filter(pk=listing.pk).update(stock_online=stock)
+        ListingTotals.objects.filter(pk=listing.pk).update(stock_online=stock)
         listing.refresh_from_db()
     return listing
 

@@ -19,6 +19,7 @@ from kopdes.market.models import (
     Cart,
     Checkout,
     Listing,
+    ListingTotals,
     Order,
     Payment,
     PaymentEvent,
@@ -168,7 +169,8 @@ def test_the_cart_warns_when_the_price_changed_or_the_stock_ran_short(client):
     listing = make_listing(stock=5, price=20_000)
     token = new_cart(client)
     put(client, token, listing, 4)
-    Listing.objects.filter(pk=listing.pk).update(price=22_000, stock_online=3)
+    Listing.objects.filter(pk=listing.pk).update(price=22_000)
+    ListingTotals.objects.filter(pk=listing.pk).update(stock_online=3)
 
     [item] = client.get(f"{API}/cart", HTTP_X_CART_TOKEN=token).json()["items"]
 
@@ -265,7 +267,7 @@ def test_a_guest_checkout_runs_its_pinned_statements(client):
                 "INSERT INTO market_ordernotice",
                 "DELETE FROM market_cartitem",
                 "UPDATE market_stocklevel SET",  # the guard against overselling
-                "UPDATE market_listing SET",  # the listing's counters
+                "UPDATE market_listingtotals SET",  # the listing's totals
                 "INSERT INTO market_orderline",
                 "INSERT INTO market_stockmovement",
             ]
@@ -492,7 +494,7 @@ def test_out_of_stock_at_checkout_answers_409(client):
     token = new_cart(client)
     put(client, token, listing, 2)
     StockLevel.objects.filter(listing=listing).update(quantity=1)
-    Listing.objects.filter(pk=listing.pk).update(stock_online=1)
+    ListingTotals.objects.filter(pk=listing.pk).update(stock_online=1)
 
     assert_error(check_out(client, token, checkout_body(listing)), 409, "out_of_stock")
     assert not Order.objects.exists() and not Checkout.objects.exists()

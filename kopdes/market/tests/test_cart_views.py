@@ -7,7 +7,16 @@ import pytest
 
 from kopdes.accounts.tests.factories import person
 from kopdes.market.choices import DeliveryMethod, OrderStatus, PaymentMethod
-from kopdes.market.models import Cart, CartItem, Checkout, Listing, Order, SellerSettings, StockLevel
+from kopdes.market.models import (
+    Cart,
+    CartItem,
+    Checkout,
+    Listing,
+    ListingTotals,
+    Order,
+    SellerSettings,
+    StockLevel,
+)
 from kopdes.market.services_stock import listing_update
 
 from .factories import JAHAB, MASABEWA, make_listing, officer, outlet
@@ -141,7 +150,7 @@ def test_the_cart_shows_a_price_change_and_stock_now_short(client):
     add(client, listing, 4)
     listing_update(actor=officer(listing.cooperative), listing=listing, price=22_000)
     StockLevel.objects.filter(listing=listing).update(quantity=2)
-    Listing.objects.filter(pk=listing.pk).update(stock_online=2)
+    ListingTotals.objects.filter(pk=listing.pk).update(stock_online=2)
 
     html = client.get(CART).content.decode()
 
@@ -248,7 +257,7 @@ def test_stock_sold_out_meanwhile_is_a_clear_message_and_nothing_is_saved(client
     add(client, listing, 3)
     data = checkout_data(client, listing)
     StockLevel.objects.filter(listing=listing).update(quantity=1)
-    Listing.objects.filter(pk=listing.pk).update(stock_online=1)
+    ListingTotals.objects.filter(pk=listing.pk).update(stock_online=1)
 
     response = client.post(CHECKOUT, data)
 

@@ -44,17 +44,17 @@ def test_the_demo_cooperative_sells_with_stock_and_a_second_run_changes_nothing(
     }
     assert DeliveryZone.objects.filter(cooperative=demo_coop, region_id="64.02.16", is_active=True).exists()
     assert SellerSettings.objects.filter(cooperative=demo_coop).exists()
-    sellable = Listing.objects.filter(cooperative=demo_coop, sellable=True, stock_online__gt=0)
+    sellable = Listing.objects.filter(cooperative=demo_coop, sellable=True, totals__stock_online__gt=0)
     assert sellable.count() >= 3
     assert not Listing.objects.filter(product__name="Amplang Ikan Pipih Manunggal").exists()
 
     counts = (Listing.objects.count(), StockMovement.objects.count(), Location.objects.count())
-    prices = list(Listing.objects.order_by("id").values_list("price", "stock_online"))
+    prices = list(Listing.objects.order_by("id").values_list("price", "totals__stock_online"))
     again, _ = demo_market_load()
 
     assert again.startswith("0 listings, 0 products")
     assert (Listing.objects.count(), StockMovement.objects.count(), Location.objects.count()) == counts
-    assert list(Listing.objects.order_by("id").values_list("price", "stock_online")) == prices
+    assert list(Listing.objects.order_by("id").values_list("price", "totals__stock_online")) == prices
 
 
 def test_the_demo_is_skipped_without_the_demo_cooperative(regions):

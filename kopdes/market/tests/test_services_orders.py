@@ -17,6 +17,7 @@ from kopdes.market.choices import DeliveryMethod, OrderStatus, PaymentMethod, Re
 from kopdes.market.models import (
     Checkout,
     Listing,
+    ListingTotals,
     Order,
     Payment,
     PaymentEvent,
@@ -101,7 +102,7 @@ def test_checkout_takes_from_a_warehouse_when_the_pickup_outlet_is_short():
         cooperative=listing.cooperative, kind="warehouse", name="Gudang", village_id=shop.village_id
     )
     StockLevel.objects.create(listing=listing, location=warehouse, quantity=4)
-    Listing.objects.filter(pk=listing.pk).update(stock_online=5)
+    ListingTotals.objects.filter(pk=listing.pk).update(stock_online=5)
 
     [order] = buy(listing, 2)
 
