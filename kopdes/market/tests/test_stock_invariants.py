@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from kopdes.core.errors import Conflict, DomainError
 from kopdes.core.events import subscribe, unsubscribe
 from kopdes.market.choices import OrderStatus
-from kopdes.market.models import Checkout, Listing, Order, StockLevel, StockMovement
+from kopdes.market.models import Checkout, Listing, ListingTotals, Order, StockLevel, StockMovement
 from kopdes.market.services_orders import (
     SELLER,
     cart_get,
@@ -269,3 +269,49 @@ def test_stock_always_equals_its_movements_and_never_goes_negative(steps):
                 - sold
             )
         transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_every_listing_has_its_totals_from_its_first_save(regions):
+    listing = make_listing(stock=7)
+
+    totals = ListingTotals.objects.get(listing=listing)
+    assert (totals.stock_online, totals.sold_count) == (7, 0)
+    listing.save()  # saved again: still one row of totals
+    assert ListingTotals.objects.filter(listing=listing).count() == 1
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_sale_moves_the_totals_in_place_and_leaves_the_listing_row_alone(regions):
+    """The totals' page keeps room (fillfactor): PostgreSQL updates the row on its page (HOT: no
+    index entry), and the wide listing row is not written at all (ADR 14)."""
+    listing = make_listing(stock=10)
+
+    def updates(table: str) -> tuple[int, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_stat_get_xact_tuples_updated(%s::regclass), "
+                "pg_stat_get_xact_tuples_hot_updated(%s::regclass)",
+                [table, table],
+            )
+            return cursor.fetchone()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'market_listingtotals'")
+        assert cursor.fetchone()[0] == ["fillfactor=50"]
+    totals_before, listing_before = updates("market_listingtotals"), updates("market_listing")
+    for n in range(3):
+        cart = cart_get()
+        cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=1)
+        checkout_place(
+            actor=None, cart=cart, request=request_for(listing), idempotency_key=f"hot-{n}-{uuid.uuid4().hex}"
+        )
+
+    updated, hot = (
+        after - before for after, before in zip(updates("market_listingtotals"), totals_before, strict=True)
+    )
+    assert updated == hot == 3
+    assert updates("market_listing") == listing_before
+    totals = ListingTotals.objects.get(listing=listing)
+    assert (totals.stock_online, totals.sold_count) == (7, 3)
