@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -46,11 +48,26 @@ def region_ancestors(*, region: Region) -> QuerySet[Region]:
 
 
 TREE_VERSION_KEY = "regions:tree-version"
+# How long a process trusts the version it read. The tree changes only when the regions are loaded
+# again (an officer's command), and every page naming regions asked the shared cache for the
+# version: a Redis round trip, a tenth of the worker's time for the catalog rendered afresh (ADR
+# 14). A load forgets it at once in its own process; other processes see it within these seconds
+# (without a shared cache, region pages already keep their hour, ADR 8).
+TREE_VERSION_TRUSTED = 5.0
+_version_read = [-math.inf, 0]  # when (time.monotonic()), and what
 
 
 def tree_version() -> int:
     """Changes whenever load_regions changes the tree: part of every cached region fragment's key."""
-    return cache.get(TREE_VERSION_KEY, 0)
+    now = time.monotonic()
+    if now - _version_read[0] >= TREE_VERSION_TRUSTED:
+        _version_read[:] = [now, cache.get(TREE_VERSION_KEY, 0)]
+    return _version_read[1]
+
+
+def forget_tree_version() -> None:
+    """Read the version from the cache again at the next `tree_version()`."""
+    _version_read[0] = -math.inf
 
 
 def region_search(

@@ -104,7 +104,10 @@ def _insert(rows: list[tuple]) -> None:
 def _bump_tree_version() -> None:
     # Cached region pages carry this in their key; a shared cache (Redis) drops them at once,
     # a per-process cache when their hour is up (docs/adr/0008-fast-public-pages.md).
-    cache.set("regions:tree-version", time.time_ns(), None)
+    from .selectors import TREE_VERSION_KEY, forget_tree_version
+
+    cache.set(TREE_VERSION_KEY, time.time_ns(), None)
+    forget_tree_version()
 
 
 @transaction.atomic

@@ -145,6 +145,30 @@ def test_reloading_the_tree_with_changes_drops_the_cached_pages(
     assert "Kabupaten Sikka" in client.get(reverse("regions:detail", args=["53"])).content.decode()
 
 
+def test_a_process_trusts_the_tree_version_it_read_for_a_few_seconds(monkeypatch):
+    """Another process's load is seen within TREE_VERSION_TRUSTED seconds (one cache read per
+    process in that time, not one per page); this process's own load at once."""
+    from django.core.cache import cache
+
+    from kopdes.regions import selectors
+    from kopdes.regions.services import _bump_tree_version
+
+    clock = [1000.0]
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
+    selectors.forget_tree_version()
+    cache.set(selectors.TREE_VERSION_KEY, 7, None)
+    assert selectors.tree_version() == 7
+
+    cache.set(selectors.TREE_VERSION_KEY, 8, None)  # another process loaded the regions
+    clock[0] += selectors.TREE_VERSION_TRUSTED - 0.1
+    assert selectors.tree_version() == 7
+    clock[0] += 0.1
+    assert selectors.tree_version() == 8
+
+    _bump_tree_version()  # a load here
+    assert selectors.tree_version() == cache.get(selectors.TREE_VERSION_KEY) != 8
+
+
 def test_the_language_switch_is_a_link_and_needs_no_csrf_token(client, regions):
     response = client.get("/bahasa/en/?next=/wilayah/53/")
 
