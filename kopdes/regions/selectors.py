@@ -54,7 +54,7 @@ TREE_VERSION_KEY = "regions:tree-version"
 # 14). A load forgets it at once in its own process; other processes see it within these seconds
 # (without a shared cache, region pages already keep their hour, ADR 8).
 TREE_VERSION_TRUSTED = 5.0
-_version_read = [-math.inf, 0]  # when (time.monotonic()), and what
+_version_read: list = [-math.inf, 0]  # when (time.monotonic()), and what
 
 
 def tree_version() -> int:
@@ -62,7 +62,7 @@ def tree_version() -> int:
     now = time.monotonic()
     if now - _version_read[0] >= TREE_VERSION_TRUSTED:
         _version_read[:] = [now, cache.get(TREE_VERSION_KEY, 0)]
-    return _version_read[1]
+    return int(_version_read[1])
 
 
 def forget_tree_version() -> None:
