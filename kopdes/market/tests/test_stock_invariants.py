@@ -284,8 +284,8 @@ def test_every_listing_has_its_totals_from_its_first_save(regions):
 @postgres_only
 @pytest.mark.django_db
 def test_a_sale_moves_the_totals_in_place_and_leaves_the_listing_row_alone(regions):
-    """The totals' page keeps room (fillfactor): PostgreSQL updates the row on its page (HOT: no
-    index entry), and the wide listing row is not written at all (ADR 14)."""
+    """The totals' and the stock rows' pages keep room (fillfactor): PostgreSQL updates each row
+    on its page (HOT: no index entry), and the wide listing row is not written at all (ADR 14)."""
     listing = make_listing(stock=10)
 
     def updates(table: str) -> tuple[int, int]:
@@ -298,9 +298,16 @@ def test_a_sale_moves_the_totals_in_place_and_leaves_the_listing_row_alone(regio
             return cursor.fetchone()
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'market_listingtotals'")
-        assert cursor.fetchone()[0] == ["fillfactor=50"]
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class "
+            "WHERE relname IN ('market_listingtotals', 'market_stocklevel') ORDER BY relname"
+        )
+        assert cursor.fetchall() == [
+            ("market_listingtotals", ["fillfactor=50"]),
+            ("market_stocklevel", ["fillfactor=50"]),
+        ]
     totals_before, listing_before = updates("market_listingtotals"), updates("market_listing")
+    stock_before = updates("market_stocklevel")
     for n in range(3):
         cart = cart_get()
         cart_set(actor=None, cart=cart, listing_id=listing.pk, quantity=1)
@@ -310,6 +317,10 @@ def test_a_sale_moves_the_totals_in_place_and_leaves_the_listing_row_alone(regio
 
     updated, hot = (
         after - before for after, before in zip(updates("market_listingtotals"), totals_before, strict=True)
+    )
+    assert updated == hot == 3
+    updated, hot = (
+        after - before for after, before in zip(updates("market_stocklevel"), stock_before, strict=True)
     )
     assert updated == hot == 3
     assert updates("market_listing") == listing_before
