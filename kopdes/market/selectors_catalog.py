@@ -552,7 +552,7 @@ def _browse_where(filters: CatalogQuery, alias: str) -> tuple[str, tuple]:
 
 def _browse(query: CatalogQuery, months: _Months) -> tuple[list[Listing], int, bool]:
     # Only the filters make the WHERE: one cached statement head for every page and sort of them.
-    statements = _Statements(replace(query, sort=SortOrder.RELEVANCE, page=1, per_page=PER_PAGE))
+    statements = _Statements(replace(query, q="", sort=SortOrder.RELEVANCE, page=1, per_page=PER_PAGE))
     start = (query.page - 1) * query.per_page
     if query.sort in _BROWSE_ORDER:
         total, capped = statements.count()
