@@ -184,10 +184,10 @@ class ListingTotals(models.Model):
 
     They are kept apart from the listing's row because that row is wide (1.5 KB: its search
     text and vectors) and has twenty indexes. Every sale moved the totals, and an update of the
-    wide row rarely fits on its page, so it wrote a new entry in every index, several full pages
-    to the WAL and, once the catalog's reading had pushed those pages out of PostgreSQL's cache,
-    read them back first (ADR 14). This row is narrow, its only index is its key, and its table
-    leaves room on each page (fillfactor, migration 0008): a sale's update stays on the page.
+    wide row rarely fits on its page, so it wrote a new entry in every index and several full
+    pages to the WAL, reading most of those index pages in first (ADR 14). This row is narrow,
+    its only index is its key, and its table leaves room on each page (fillfactor, migration
+    0008): a sale's update stays on the page.
     """
 
     listing = models.OneToOneField(Listing, on_delete=models.CASCADE, primary_key=True, related_name="totals")
