@@ -3,6 +3,7 @@ with nothing wider than the screen and no request leaving the server."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -137,4 +138,39 @@ def test_local_delivery_on_a_phone_fills_the_postal_code_from_the_picked_village
     assert page.locator("#unique-code").inner_text() == str(order.unique_code)
     assert horizontal_overflow(page) <= 0
     screenshot(page, "buyer-transfer")
+    route_guard.assert_only_live_server()
+
+
+def test_a_province_changed_while_the_first_answer_is_on_its_way_shows_the_last_choice(
+    phone_page, live_server, route_guard, regions, monkeypatch
+):
+    # The picker's answer to the first province is slowed down; the buyer changes their mind before
+    # it comes. The picker must show the second choice and its regencies, not the first's answer.
+    from kopdes.regions import views as region_views
+
+    slow_answer_done = threading.Event()
+
+    def slow_for_the_first(data, name, max_level=4):
+        code = picked_code(data, name, max_level)
+        if code == "64":
+            time.sleep(0.6)
+            slow_answer_done.set()
+        return code
+
+    monkeypatch.setattr(region_views, "picked_code", slow_for_the_first)
+    make_listing(name="Amplang Ikan Pipih", price=30_000, stock=10)
+    page = phone_page
+    page.goto("/pasar/?q=amplang")
+    with page.expect_navigation():
+        page.locator("main form[action='/keranjang/tambah/'] button[type=submit]").tap()
+    page.goto("/checkout/")
+    province = page.locator("#id_address__1")
+    province.select_option("64")
+    province.select_option("53")
+    page.locator("#id_address__2 option[value^='53.']").first.wait_for(state="attached")
+    assert slow_answer_done.wait(5)
+    page.wait_for_load_state("networkidle")  # the first answer, had it been kept, would be in by now
+
+    assert page.locator("#id_address__1").input_value() == "53"
+    assert page.locator("#id_address__2 option[value^='64.']").count() == 0
     route_guard.assert_only_live_server()
