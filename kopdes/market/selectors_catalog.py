@@ -18,7 +18,8 @@ from typing import cast
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -30,7 +31,7 @@ from kopdes.core.policies import require
 from .choices import SortOrder
 from .models import Listing, ListingTotals
 from .models.listings import TOTALS_FIELDS, attach_totals
-from .search import fts_join_first, match_filter, query_terms, suggest_terms
+from .search import fts_join_first, match_filter, query_terms, suggest_terms, words_candidates_sql
 
 PER_PAGE = 24
 MAX_PER_PAGE = 60
@@ -375,59 +376,116 @@ def featured_key() -> str:
 
 # --- The search ---------------------------------------------------------------------------------
 
-_SEARCH_FIELDS = ("id", "search_name", "featured_month", "province_code", "price", "created_at", "stars")
+# A candidate: its id, its relevance (how many query words are in its name), what the orders need.
+_SEARCH_FIELDS = ("id", "score", "featured_month", "province_code", "price", "created_at", "stars")
 _SEARCH_ORDER: dict[str, str] = {
     SortOrder.NEWEST: "c.created_at DESC, c.id DESC",
     SortOrder.PRICE_LOW: "c.price ASC, c.id DESC",
     SortOrder.PRICE_HIGH: "c.price DESC, c.id DESC",
     SortOrder.STARS: "c.stars DESC, c.id DESC",
 }
+_UNFILTERED = CatalogQuery()
 
 
-def _relevance_sql(connection, terms: list[str], months: _Months) -> tuple[str, list]:
-    """Relevance: how many query words are in the name, then featured this month, then the
-    newest id. Whole words: the stemmed name is words between single spaces."""
+def _score_sql(connection, terms: list[str]) -> tuple[str, list]:
+    """How many query words are in a listing's name, as SQL over market_listing. Whole words: the
+    stemmed name is words between single spaces."""
     find = "strpos" if connection.vendor == "postgresql" else "instr"
     score = " + ".join(
-        f"(CASE WHEN {find}(' ' || c.search_name || ' ', %s) > 0 THEN 1 ELSE 0 END)" for _term in terms
+        f"(CASE WHEN {find}(' ' || market_listing.search_name || ' ', %s) > 0 THEN 1 ELSE 0 END)"
+        for _term in terms
     )
+    return f"({score})", [f" {t} " for t in terms]
+
+
+def _relevance_sql(connection, months: _Months) -> tuple[str, list]:
+    """Relevance: how many query words are in the name, then featured this month, then the newest."""
     featured, params = months.sql(connection, "c")
-    return f"({score}) DESC, {featured} DESC, c.id DESC", [*(f" {t} " for t in terms), *params]
+    return f"c.score DESC, {featured} DESC, c.id DESC", params
+
+
+def _unfiltered(query: CatalogQuery) -> bool:
+    return replace(query, q="", sort=SortOrder.RELEVANCE, page=1, per_page=PER_PAGE) == _UNFILTERED
 
 
 def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tuple[list[int], int, bool]:
-    """At most MAX_RESULTS matches from the index, ranked, one page cut, in one query.
+    """At most MAX_RESULTS matches, ranked, one page cut, in one query.
 
     The listings with every word in the name come first: when they alone reach MAX_RESULTS they
     are the candidates (every one of them ranks above a match in the text only, and the count is
     "1.000+" either way), and the larger full-text match is never computed. Otherwise the matches
     anywhere are added to them, up to MAX_RESULTS, so that the name matches are ranked even when
     the text matches are many.
+
+    On PostgreSQL a search without filters takes the name matches from the names' words
+    (`words_candidates_sql`): the newest MAX_RESULTS of them. When several words found fewer than
+    that there (their windows may have missed some), the GIN index of the names adds the rest, in
+    the same statement.
     """
     from django.db import connections
 
     connection = connections[base.db]
-    named = match_filter(base, terms, name_only=True).order_by().values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
-    named_sql, named_params = named.query.sql_with_params()
-    named_sql = fts_join_first(named_sql, connection.vendor)
-    order_params: list = []
-    if query.sort in _SEARCH_ORDER:
-        order = _SEARCH_ORDER[query.sort]
-    else:
-        order, order_params = _relevance_sql(connection, terms, months)
     start = min((query.page - 1) * query.per_page, MAX_RESULTS)
     size = max(0, min(query.per_page, MAX_RESULTS - start))
+    order = (
+        (_SEARCH_ORDER[query.sort], []) if query.sort in _SEARCH_ORDER else _relevance_sql(connection, months)
+    )
+    named = (
+        match_filter(base, terms, name_only=True)
+        .order_by()
+        .annotate(score=Value(len(terms)))
+        .values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
+    )
+    named_sql, named_params = named.query.sql_with_params()
+    named_sql, named_params = fts_join_first(named_sql, connection.vendor), list(named_params)
+    prelude: tuple[str, list] = ("", [])
+    if connection.vendor == "postgresql" and _unfiltered(query):
+        words_sql, words_params = words_candidates_sql(terms, MAX_RESULTS)
+        if len(terms) == 1:  # exact
+            named_sql, named_params = words_sql, words_params
+        else:  # exact when they fill the cap; fewer, and the GIN index of the names adds the rest
+            prelude = (f"w AS MATERIALIZED ({words_sql}), ", words_params)
+            named_sql = (
+                f"SELECT * FROM w UNION ALL SELECT * FROM ({named_sql}) g"  # noqa: S608  (compiled SQL)
+                " WHERE (SELECT count(*) FROM w) < %s AND g.id NOT IN (SELECT id FROM w)"
+            )
+            named_params = [*named_params, MAX_RESULTS]
+    return _ranked(connection, prelude, (named_sql, named_params), base, terms, order, (start, size))
 
-    every = match_filter(base, terms).order_by().values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
+
+def _ranked(
+    connection,
+    prelude: tuple[str, list],
+    named: tuple[str, list],
+    base: QuerySet[Listing],
+    terms: list[str],
+    order: tuple[str, list],
+    page: tuple[int, int],
+) -> tuple[list[int], int, bool]:
+    """One page (start, size) of the candidates, ranked by `order`: the name matches (`named`,
+    after the common table expressions of `prelude`), and the text matches of `base` when the
+    names were fewer than MAX_RESULTS. Returns the page's ids, the count up to MAX_RESULTS, and
+    whether it is capped."""
+    named_sql, named_params = named
+    start, size = page
+    score, score_params = _score_sql(connection, terms)
+    every = (
+        match_filter(base, terms)
+        .order_by()
+        .annotate(score=RawSQL(score, score_params))  # noqa: S611  (constants; words are parameters)
+        .values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
+    )
     every_sql, every_params = every.query.sql_with_params()
     every_sql = fts_join_first(every_sql, connection.vendor)
     # The text matches are a gated branch: both databases skip it when the names fill the cap.
     candidates = (
-        f"WITH n AS MATERIALIZED ({named_sql}), c AS (SELECT * FROM n UNION"  # noqa: S608  (compiled querysets)
-        f" SELECT * FROM ({every_sql}) e WHERE (SELECT count(*) FROM n) < %s)"
+        f"WITH {prelude[0]}n AS MATERIALIZED ({named_sql}), c AS (SELECT * FROM n UNION ALL"  # noqa: S608  (compiled querysets)
+        f" SELECT * FROM ({every_sql}) e WHERE (SELECT count(*) FROM n) < %s"
+        " AND e.id NOT IN (SELECT id FROM n))"
     )
-    params = [*named_params, *every_params, MAX_RESULTS]
-    sql = f"{candidates} SELECT c.id, count(*) OVER () FROM c ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608  (SQL built from constants; values are parameters)
+    params = [*prelude[1], *named_params, *every_params, MAX_RESULTS]
+    order_sql, order_params = order
+    sql = f"{candidates} SELECT c.id, count(*) OVER () FROM c ORDER BY {order_sql} LIMIT %s OFFSET %s"  # noqa: S608  (SQL built from constants; values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *order_params, size, start])
         rows = cursor.fetchall()
