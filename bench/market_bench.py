@@ -584,6 +584,16 @@ def _bulk_load(tables: list[str]) -> Iterator[None]:
             for _name, sql in indexes:
                 cursor.execute(sql)
             log(f"  {len(indexes)} indexes built again in {time.perf_counter() - started:.1f} s")
+            if connection.vendor == "postgresql":
+                try:  # the names' words, whose triggers the replica role kept from firing
+                    from kopdes.market.search import WORDS_TABLE, words_rebuild
+                except ImportError:
+                    pass
+                else:
+                    started = time.perf_counter()
+                    count = words_rebuild(connection)
+                    cursor.execute(f"VACUUM (ANALYZE) {WORDS_TABLE}")  # index-only scans from the start
+                    log(f"  names' words: {count:,} rebuilt in {time.perf_counter() - started:.1f} s")
             if connection.vendor == "sqlite":
                 started = time.perf_counter()
                 try:  # the application's own way back after a bulk load: its triggers, its rebuild

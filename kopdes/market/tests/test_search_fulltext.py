@@ -95,6 +95,9 @@ def test_search_finds_exactly_the_listings_with_every_word(corpus, q, expected):
     assert set(ids(page)) == {corpus[key].pk for key in expected}, connection.vendor
     assert page.total == len(expected)
     assert not page.total_capped
+    # A filter that keeps everything takes the other way to the candidates on PostgreSQL (the GIN
+    # indexes, not the names' words): the same page.
+    assert ids(search(q, price_min=0)) == ids(page)
 
 
 def test_parity_corpus_gives_the_same_sets_on_this_database(corpus):
@@ -278,6 +281,99 @@ def test_when_the_name_matches_reach_the_cap_they_are_the_candidates(regions, mo
     assert not set(ids(page)) & {listing.pk for listing in text_only}
     # A word found in the name of too few: the text matches fill the candidates up.
     assert set(ids(search("produk kopi"))) <= {listing.pk for listing in text_only}
+
+
+def test_without_filters_the_candidates_are_the_newest_name_matches(regions, monkeypatch):
+    """PostgreSQL takes them from the names' words, newest first; with several words whose
+    windows find too few, the GIN index of the names adds the rest. SQLite takes the full-text
+    index's first ones: this pins the count and, on PostgreSQL, which."""
+    from kopdes.market import search as search_module
+    from kopdes.market import selectors_catalog
+
+    monkeypatch.setattr(selectors_catalog, "MAX_RESULTS", 3)
+    named = [listing_with(f"Kopi Robusta {n}", "") for n in range(5)]
+    other = [listing_with(f"Kopi Arabika {n}", "") for n in range(4)]
+    newest = [listing.pk for listing in reversed(named)][:3]
+    for q in ("kopi robusta", "robusta"):
+        page = search(q)
+        assert page.total_capped and page.total == 3
+        if connection.vendor == "postgresql":
+            assert ids(page) == newest, q
+    # Windows of two entries: "kopi" sees only the two newest arabika, which have no "robusta";
+    # nothing is found among the windows and the names' GIN index finds them all the same.
+    monkeypatch.setattr(search_module, "WORDS_WINDOW", 2)
+    assert other[-1].pk > named[-1].pk
+    page = search("robusta kopi")
+    assert page.total_capped and page.total == 3
+    assert set(ids(page)) <= {listing.pk for listing in named}
+    monkeypatch.setattr(selectors_catalog, "MAX_RESULTS", 20)
+    assert set(ids(search("robusta kopi"))) == {listing.pk for listing in named}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's names' words")
+def test_the_names_words_follow_the_listings(regions):
+    from kopdes.market.search import WORDS_TABLE
+
+    def words(listing) -> dict[str, tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT term, stars, featured_month, province_code, price, created_at FROM {WORDS_TABLE}"  # noqa: S608
+                " WHERE listing_id = %s",
+                [listing.pk],
+            )
+            return {row[0]: row[1:] for row in cursor.fetchall()}
+
+    listing = listing_with("Kopi Arabika Gayo", "biji kopi")
+    listing.refresh_from_db()
+    columns = (
+        listing.stars,
+        listing.featured_month,
+        listing.province_code,
+        listing.price,
+        listing.created_at,
+    )
+    assert words(listing) == dict.fromkeys(["kopi", "arabika", "gayo"], columns)
+    listing.search_name = stem_text("Kopi Luwak")
+    listing.save(update_fields=["search_name"])
+    assert set(words(listing)) == {"kopi", "luwak"}
+    Listing.objects.filter(pk=listing.pk).update(price=77_000, stars=4)
+    assert {row[3:5] for row in [(0, *v) for v in words(listing).values()]} == {
+        (listing.province_code, 77_000)
+    }
+    assert {value[0] for value in words(listing).values()} == {4}
+    ListingTotals.objects.filter(pk=listing.pk).update(stock_online=0)  # stock is not theirs
+    assert set(words(listing)) == {"kopi", "luwak"}
+    Listing.objects.filter(pk=listing.pk).update(sellable=False)
+    assert words(listing) == {}
+    Listing.objects.filter(pk=listing.pk).update(sellable=True)
+    assert set(words(listing)) == {"kopi", "luwak"}
+    listing.stock_levels.all().delete()
+    Listing.objects.filter(pk=listing.pk).delete()
+    assert words(listing) == {}
+    kept = listing_with("Madu Hutan", "")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending checks
+        cursor.execute("TRUNCATE market_listing CASCADE")  # as Django's flush does; rolled back after
+        cursor.execute(f"SELECT count(*) FROM {WORDS_TABLE}")  # noqa: S608
+        assert cursor.fetchone()[0] == 0
+    assert kept.pk
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's names' words")
+def test_rebuilding_the_names_words_gives_what_the_triggers_kept(corpus):
+    from kopdes.market.search import WORDS_TABLE, words_rebuild
+
+    Listing.objects.filter(pk=corpus["teh"].pk).update(sellable=False)
+    query = (
+        f"SELECT term, listing_id, stars, featured_month, province_code, price, created_at FROM {WORDS_TABLE}"  # noqa: S608
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        kept = sorted(cursor.fetchall())
+        assert words_rebuild(connection) == len(kept) > 0
+        cursor.execute(query)
+        assert sorted(cursor.fetchall()) == kept
+    assert {row[1] for row in kept} == {listing.pk for key, listing in corpus.items() if key != "teh"}
 
 
 # --- Suggestions ----------------------------------------------------------------------------------
