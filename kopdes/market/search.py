@@ -357,9 +357,11 @@ def _fts_ready(connection) -> bool:
     return _ready[key]
 
 
-def match_filter(queryset, terms: list[str], *, name_only: bool = False):
+def match_filter(queryset, terms: list[str], *, name_only: bool = False, newest: bool = False):
     """`queryset` (of listings) narrowed to those containing every term (in the name only, if
-    `name_only`). The full-text index answers; the caller adds a LIMIT."""
+    `name_only`). The full-text index answers; the caller adds a LIMIT. `newest`: on SQLite, in
+    the index's order walked backwards, newest first (what PostgreSQL's names' words give a search
+    without filters), and no sort; PostgreSQL's GIN index has no order to give."""
     from django.db import connections
 
     connection = connections[queryset.db]
@@ -377,6 +379,7 @@ def match_filter(queryset, terms: list[str], *, name_only: bool = False):
             tables=[table],
             where=[f"{table}.rowid = market_listing.id", f"{table} MATCH %s"],
             params=[" AND ".join(f'"{term}"' for term in terms)],
+            order_by=[f"-{table}.rowid"] if newest else None,
         )
     # No full-text index: whole words through a scan (the same answers, slowly).
     where, params = [], []

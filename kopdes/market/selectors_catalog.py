@@ -417,10 +417,11 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
     anywhere are added to them, up to MAX_RESULTS, so that the name matches are ranked even when
     the text matches are many.
 
-    On PostgreSQL a search without filters takes the name matches from the names' words
-    (`words_candidates_sql`): the newest MAX_RESULTS of them. When several words found fewer than
-    that there (their windows may have missed some), the GIN index of the names adds the rest, in
-    the same statement.
+    The name matches are the newest MAX_RESULTS: on SQLite its full-text index walked backwards,
+    on PostgreSQL, for a search without filters, the names' words (`words_candidates_sql`); with
+    filters PostgreSQL's GIN index gives its first MAX_RESULTS, in no order. When several words
+    found fewer than that among the names' words (their windows may have missed some), the GIN
+    index of the names adds the rest, in the same statement.
     """
     from django.db import connections
 
@@ -431,8 +432,7 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
         (_SEARCH_ORDER[query.sort], []) if query.sort in _SEARCH_ORDER else _relevance_sql(connection, months)
     )
     named = (
-        match_filter(base, terms, name_only=True)
-        .order_by()
+        match_filter(base.order_by(), terms, name_only=True, newest=True)
         .annotate(score=Value(len(terms)))
         .values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
     )

@@ -284,9 +284,9 @@ def test_when_the_name_matches_reach_the_cap_they_are_the_candidates(regions, mo
 
 
 def test_without_filters_the_candidates_are_the_newest_name_matches(regions, monkeypatch):
-    """PostgreSQL takes them from the names' words, newest first; with several words whose
-    windows find too few, the GIN index of the names adds the rest. SQLite takes the full-text
-    index's first ones: this pins the count and, on PostgreSQL, which."""
+    """PostgreSQL takes them from the names' words, newest first, and SQLite walks its full-text
+    index backwards; with several words whose windows find too few, PostgreSQL's GIN index of the
+    names adds the rest."""
     from kopdes.market import search as search_module
     from kopdes.market import selectors_catalog
 
@@ -297,8 +297,7 @@ def test_without_filters_the_candidates_are_the_newest_name_matches(regions, mon
     for q in ("kopi robusta", "robusta"):
         page = search(q)
         assert page.total_capped and page.total == 3
-        if connection.vendor == "postgresql":
-            assert ids(page) == newest, q
+        assert ids(page) == newest, q
     # Windows of two entries: "kopi" sees only the two newest arabika, which have no "robusta";
     # nothing is found among the windows and the names' GIN index finds them all the same.
     monkeypatch.setattr(search_module, "WORDS_WINDOW", 2)
