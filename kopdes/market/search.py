@@ -175,35 +175,16 @@ SORT_INDEXES_DROP = [
 # `words_rebuild`.
 
 WORDS_TABLE = "market_listing_word"
-# What a candidate carries: what a search ranks and sorts by, and what it filters by.
-WORDS_COLUMNS = (
-    "stars",
-    "featured_month",
-    "province_code",
-    "price",
-    "created_at",
-    "regency_code",
-    "category",
-    "line",
-    "has_halal",
-    "has_bpom",
-    "min_order",
-)
-WORDS_KEY = (
-    f"CONSTRAINT {WORDS_TABLE}_pkey PRIMARY KEY (term, listing_id) INCLUDE ({', '.join(WORDS_COLUMNS)})"
-)
+WORDS_COLUMNS = "stars, featured_month, province_code, price, created_at"  # what a candidate carries
+WORDS_KEY = f"CONSTRAINT {WORDS_TABLE}_pkey PRIMARY KEY (term, listing_id) INCLUDE ({WORDS_COLUMNS})"
 # The listing's columns the words copy; an update of any other column leaves them alone.
-_WORDS_SOURCE = ("sellable", "search_name", *WORDS_COLUMNS)
-_WORDS_SELECT = (
-    f"SELECT t, {{row}}.id, {', '.join(f'{{row}}.{column}' for column in WORDS_COLUMNS)}"  # noqa: S608
-    " FROM {source}unnest(tsvector_to_array({row}.search_name_vector)) AS t"
-)
+_WORDS_SOURCE = ("sellable", "search_name", "stars", "featured_month", "province_code", "price", "created_at")
+_WORDS_SELECT = """SELECT t, {row}.id, {row}.stars, {row}.featured_month, {row}.province_code,
+       {row}.price, {row}.created_at FROM {source}unnest(tsvector_to_array({row}.search_name_vector)) AS t"""
 POSTGRES_WORDS = [
     f"""CREATE TABLE IF NOT EXISTS {WORDS_TABLE} (
        term text NOT NULL, listing_id bigint NOT NULL, stars smallint NOT NULL, featured_month date,
        province_code varchar(2) NOT NULL, price bigint NOT NULL, created_at timestamptz NOT NULL,
-       regency_code varchar(5) NOT NULL, category varchar(16) NOT NULL, line varchar(8) NOT NULL,
-       has_halal boolean NOT NULL, has_bpom boolean NOT NULL, min_order integer NOT NULL,
        {WORDS_KEY})""",
     f"""CREATE OR REPLACE FUNCTION {WORDS_TABLE}_sync() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
@@ -270,41 +251,36 @@ def _words_ensure(cursor, connection, present: set[str]) -> None:
         words_rebuild(connection)
 
 
-def words_candidates_sql(
-    terms: list[str], limit: int, where: tuple[str, list] = ("", [])
-) -> tuple[str, list]:
-    """The newest `limit` sellable listings with every term in the name and meeting `where` (SQL
-    over the words' columns as `w0`), from the names' words, as rows of (id, score,
-    featured_month, province_code, price, created_at, stars) with the score of a name match
-    (every term). One word: exact. Several: each word's newest WORDS_WINDOW entries are joined,
-    which finds every match newer than the oldest entry of a full window; so `limit` rows are
-    exactly the newest matches, and fewer than `limit` may miss some (the caller then asks the
-    GIN index)."""
+def words_candidates_sql(terms: list[str], limit: int) -> tuple[str, list]:
+    """The newest `limit` sellable listings with every term in the name, from the names' words, as
+    rows of (id, score, featured_month, province_code, price, created_at, stars) with the score
+    of a name match (every term). One word: exact. Several: each word's newest WORDS_WINDOW
+    entries are joined, which finds every match newer than the oldest entry of a full window; so
+    `limit` rows are exactly the newest matches, and fewer than `limit` may miss some (the caller
+    then asks the GIN index)."""
     columns = (
         f"w0.listing_id AS id, {len(terms)} AS score, w0.featured_month, w0.province_code, w0.price,"
         " w0.created_at, w0.stars"
     )
-    condition, condition_params = where
-    condition = f" AND ({condition})" if condition else ""
     if len(terms) == 1:
         sql = (
-            f"SELECT {columns} FROM {WORDS_TABLE} w0 WHERE w0.term = %s{condition}"  # noqa: S608  (constants)
+            f"SELECT {columns} FROM {WORDS_TABLE} w0 WHERE w0.term = %s"  # noqa: S608  (constants)
             " ORDER BY w0.listing_id DESC LIMIT %s"
         )
-        return sql, [terms[0], *condition_params, limit]
+        return sql, [terms[0], limit]
     window = f"(SELECT {{what}} FROM {WORDS_TABLE} WHERE term = %s ORDER BY listing_id DESC LIMIT %s)"  # noqa: S608
     joins = " ".join(
         f"JOIN {window.format(what='listing_id')} w{i} ON w{i}.listing_id = w0.listing_id"
         for i in range(1, len(terms))
     )
     sql = (
-        f"SELECT {columns} FROM {window.format(what='*')} w0 {joins} WHERE true{condition}"  # noqa: S608  (constants)
+        f"SELECT {columns} FROM {window.format(what='*')} w0 {joins}"  # noqa: S608  (constants)
         " ORDER BY w0.listing_id DESC LIMIT %s"
     )
     params: list = []
     for term in terms:
         params += [term, WORDS_WINDOW]
-    return sql, [*params, *condition_params, limit]
+    return sql, [*params, limit]
 
 
 _ready: dict[str, bool] = {}

@@ -377,7 +377,6 @@ def featured_key() -> str:
 # --- The search ---------------------------------------------------------------------------------
 
 # A candidate: its id, its relevance (how many query words are in its name), what the orders need.
-USE_WORDS = True  # PostgreSQL: the name matches from the names' words (off: the GIN index alone)
 _SEARCH_FIELDS = ("id", "score", "featured_month", "province_code", "price", "created_at", "stars")
 _SEARCH_ORDER: dict[str, str] = {
     SortOrder.NEWEST: "c.created_at DESC, c.id DESC",
@@ -385,6 +384,7 @@ _SEARCH_ORDER: dict[str, str] = {
     SortOrder.PRICE_HIGH: "c.price DESC, c.id DESC",
     SortOrder.STARS: "c.stars DESC, c.id DESC",
 }
+_UNFILTERED = CatalogQuery()
 
 
 def _score_sql(connection, terms: list[str]) -> tuple[str, list]:
@@ -404,34 +404,8 @@ def _relevance_sql(connection, months: _Months) -> tuple[str, list]:
     return f"c.score DESC, {featured} DESC, c.id DESC", params
 
 
-def _words_where(query: CatalogQuery) -> tuple[str, list]:
-    """`_filtered(query)`'s conditions over the names' words (`w0`), which copy the listing's
-    columns they filter by; the corpus tests hold both to the same answers."""
-    conditions: list[str] = []
-    params: list = []
-    for present, sql, value in (
-        (bool(query.category), "w0.category = %s", query.category),
-        (bool(query.regency), "w0.regency_code = %s", query.regency),
-        (bool(query.province and not query.regency), "w0.province_code = %s", query.province),
-        (bool(query.line), "w0.line = %s", query.line),
-        (bool(query.min_stars), "w0.stars >= %s", query.min_stars),
-        (query.price_min is not None, "w0.price >= %s", query.price_min),
-        (query.price_max is not None, "w0.price <= %s", query.price_max),
-    ):
-        if present:
-            conditions.append(sql)
-            params.append(value)
-    if query.halal:
-        conditions.append("w0.has_halal")
-    if query.bpom:
-        conditions.append("w0.has_bpom")
-    if query.in_stock:
-        totals = rows.table(ListingTotals, "default")
-        conditions.append(
-            f"EXISTS (SELECT 1 FROM {totals} t WHERE t.listing_id = w0.listing_id"  # noqa: S608  (constants)
-            " AND t.stock_online >= w0.min_order)"
-        )
-    return " AND ".join(conditions), params
+def _unfiltered(query: CatalogQuery) -> bool:
+    return replace(query, q="", sort=SortOrder.RELEVANCE, page=1, per_page=PER_PAGE) == _UNFILTERED
 
 
 def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tuple[list[int], int, bool]:
@@ -443,13 +417,11 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
     anywhere are added to them, up to MAX_RESULTS, so that the name matches are ranked even when
     the text matches are many.
 
-    The name matches are the newest MAX_RESULTS that meet the filters: on SQLite its full-text
-    index walked backwards; on PostgreSQL the names' words (`words_candidates_sql`) for one word,
-    the filters over their copies of the listing's columns (`_words_where`), and for several words
-    without filters. When several words found fewer than that among the names' words (their
-    windows may have missed some), PostgreSQL's GIN index of the names adds the rest, in the same
-    statement, in no order; several words with filters are the GIN index's alone (a filter thins
-    the windows' matches out, and the GIN index answered those as fast, ADR 14).
+    The name matches are the newest MAX_RESULTS: on SQLite its full-text index walked backwards,
+    on PostgreSQL, for a search without filters, the names' words (`words_candidates_sql`); with
+    filters PostgreSQL's GIN index gives its first MAX_RESULTS, in no order. When several words
+    found fewer than that among the names' words (their windows may have missed some), the GIN
+    index of the names adds the rest, in the same statement.
     """
     from django.db import connections
 
@@ -467,9 +439,8 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
     named_sql, named_params = named.query.sql_with_params()
     named_sql, named_params = fts_join_first(named_sql, connection.vendor), list(named_params)
     prelude: tuple[str, list] = ("", [])
-    filtered = replace(query, q="", sort=SortOrder.RELEVANCE, page=1, per_page=PER_PAGE) != CatalogQuery()
-    if connection.vendor == "postgresql" and USE_WORDS and (len(terms) == 1 or not filtered):
-        words_sql, words_params = words_candidates_sql(terms, MAX_RESULTS, _words_where(query))
+    if connection.vendor == "postgresql" and _unfiltered(query):
+        words_sql, words_params = words_candidates_sql(terms, MAX_RESULTS)
         if len(terms) == 1:  # exact
             named_sql, named_params = words_sql, words_params
         else:  # exact when they fill the cap; fewer, and the GIN index of the names adds the rest

@@ -234,52 +234,6 @@ def test_filters_narrow_the_search(corpus):
     assert ids(search("gula", regency="64.02")) == [gula.pk]
 
 
-FILTERS = [
-    {},
-    {"category": "beverage"},
-    {"line": "ocop"},
-    {"province": "53"},
-    {"regency": "53.10"},
-    {"min_stars": 4},
-    {"halal": True},
-    {"bpom": True},
-    {"price_min": 20_000},
-    {"price_max": 20_000},
-    {"price_min": 0, "price_max": 0},
-    {"in_stock": True},
-    {"province": "53", "halal": True, "in_stock": True, "sort": SortOrder.PRICE_LOW},
-]
-
-
-@pytest.mark.parametrize("filters", FILTERS)
-@pytest.mark.parametrize("q", ["kopi", "kopi arabika", "arabika gayo robusta"])
-def test_the_names_words_filter_as_the_listings_do(regions, monkeypatch, q, filters):
-    """PostgreSQL's names' words copy the columns a search filters by; with them and with the GIN
-    index alone (`USE_WORDS` off), every filter gives the same page. On SQLite both are its own."""
-    from kopdes.market import selectors_catalog
-
-    varied = [
-        dict(category="beverage", line="ovop", province_code="53", regency_code="53.10", stars=5),
-        dict(category="beverage", line="ocop", province_code="53", regency_code="53.11", has_halal=True),
-        dict(category="honey", line="ocop", province_code="64", regency_code="64.02", has_bpom=True),
-        dict(category="beverage", line="osop", province_code="53", regency_code="53.10", stars=4),
-        dict(category="processed_food", line="ovop", province_code="64", regency_code="64.02", price=30_000),
-        dict(category="beverage", line="ovop", province_code="53", regency_code="53.10", has_halal=True),
-    ]
-    found = []
-    for n, fields in enumerate(varied):
-        listing = listing_with(f"Kopi Arabika {'Gayo ' * (n % 2)}{n}", "robusta")
-        Listing.objects.filter(pk=listing.pk).update(**{"price": 10_000 + n * 5_000, **fields})
-        found.append(listing.pk)
-    ListingTotals.objects.filter(pk__in=found[::2]).update(stock_online=0)
-    with_words = search(q, **filters)
-    monkeypatch.setattr(selectors_catalog, "USE_WORDS", False)
-    without = search(q, **filters)
-    assert (ids(with_words), with_words.total) == (ids(without), without.total)
-    if filters and q == "kopi":
-        assert len(ids(with_words)) < len(found)  # each filter keeps fewer
-
-
 def test_unsellable_listings_are_never_found(corpus):
     Listing.objects.filter(pk=corpus["gayo"].pk).update(sellable=False)
     assert set(ids(search("kopi"))) == {corpus["robusta"].pk, corpus["teh"].pk}
