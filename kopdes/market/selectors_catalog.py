@@ -431,26 +431,27 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
     order = (
         (_SEARCH_ORDER[query.sort], []) if query.sort in _SEARCH_ORDER else _relevance_sql(connection, months)
     )
-    named = (
+    prelude: tuple[str, list] = ("", [])
+    words = connection.vendor == "postgresql" and _unfiltered(query)
+    if words and len(terms) == 1:  # exact
+        named = words_candidates_sql(terms, MAX_RESULTS)
+        return _ranked(connection, prelude, named, base, terms, order, (start, size))
+    index = (
         match_filter(base.order_by(), terms, name_only=True, newest=True)
         .annotate(score=Value(len(terms)))
         .values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
     )
-    named_sql, named_params = named.query.sql_with_params()
-    named_sql, named_params = fts_join_first(named_sql, connection.vendor), list(named_params)
-    prelude: tuple[str, list] = ("", [])
-    if connection.vendor == "postgresql" and _unfiltered(query):
+    index_sql, index_params = index.query.sql_with_params()
+    named = (fts_join_first(index_sql, connection.vendor), list(index_params))
+    if words:  # exact when they fill the cap; fewer, and the GIN index of the names adds the rest
         words_sql, words_params = words_candidates_sql(terms, MAX_RESULTS)
-        if len(terms) == 1:  # exact
-            named_sql, named_params = words_sql, words_params
-        else:  # exact when they fill the cap; fewer, and the GIN index of the names adds the rest
-            prelude = (f"w AS MATERIALIZED ({words_sql}), ", words_params)
-            named_sql = (
-                f"SELECT * FROM w UNION ALL SELECT * FROM ({named_sql}) g"  # noqa: S608  (compiled SQL)
-                " WHERE (SELECT count(*) FROM w) < %s AND g.id NOT IN (SELECT id FROM w)"
-            )
-            named_params = [*named_params, MAX_RESULTS]
-    return _ranked(connection, prelude, (named_sql, named_params), base, terms, order, (start, size))
+        prelude = (f"w AS MATERIALIZED ({words_sql}), ", words_params)
+        named = (
+            f"SELECT * FROM w UNION ALL SELECT * FROM ({named[0]}) g"  # noqa: S608  (compiled SQL)
+            " WHERE (SELECT count(*) FROM w) < %s AND g.id NOT IN (SELECT id FROM w)",
+            [*named[1], MAX_RESULTS],
+        )
+    return _ranked(connection, prelude, named, base, terms, order, (start, size))
 
 
 def _ranked(
