@@ -223,8 +223,12 @@ WORDS_WINDOW = 20_000  # entries of each word read, at most, when several words 
 
 def words_rebuild(connection) -> int:
     """Fill the names' words from every sellable listing at once (after a bulk load, and when the
-    table is first made): the key is built after the rows, not row by row. Returns the rows."""
-    with connection.cursor() as cursor:
+    table is first made): the key is built after the rows, not row by row. Returns the rows.
+    One transaction: the TRUNCATE's lock holds until the key is back, so a listing saved meanwhile
+    waits instead of writing its words into a table without its key."""
+    from django.db import transaction
+
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {WORDS_TABLE}")
         cursor.execute(f"ALTER TABLE {WORDS_TABLE} DROP CONSTRAINT IF EXISTS {WORDS_TABLE}_pkey")
         cursor.execute(
