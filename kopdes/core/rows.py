@@ -13,7 +13,8 @@ statement on PostgreSQL (a WITH; the checkout's every write, ADR 14), `insert_to
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import cast
@@ -22,6 +23,28 @@ from django.db import DataError, connections, transaction
 from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
 from django.db.models.base import ModelState
 from django.db.models.signals import ModelSignal, post_save, pre_save
+
+
+@contextmanager
+def planned_each_time(connection) -> Iterator[None]:
+    """Statements run inside are not prepared on PostgreSQL: each is planned for its own values.
+
+    The connections prepare a statement the second time they run it (settings, ADR 14), and after
+    five runs PostgreSQL may keep one generic plan for it, made without the values. That suits a
+    statement whose best plan is the same for every value, not a search, whose plan turns on how
+    many listings have its words and pass its filters: a generic plan made for "kopi" and then
+    used for "secang" within a price range took 90 ms where its own plan takes 3."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor != "postgresql" or getattr(raw, "prepare_threshold", None) is None:
+        yield
+        return
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold
 
 
 @dataclass(frozen=True)
