@@ -606,7 +606,14 @@ class _Statements:
             return []
         t = self.table
         places = ", ".join(["%s"] * len(ids))
-        sql = f"SELECT {self.selected} FROM {self.joined} WHERE ({self.where} AND {t}.id IN ({places}))"  # noqa: S608  (as above)
+        # By their keys: SQLite would otherwise take an index of a filter (a price range: 50 ms
+        # through the price index, against 0.2 ms by key). NOT INDEXED leaves it the keys only.
+        joined = (
+            self.joined.replace(t, f"{t} NOT INDEXED", 1)
+            if self.connection.vendor == "sqlite"
+            else self.joined
+        )
+        sql = f"SELECT {self.selected} FROM {joined} WHERE ({self.where} AND {t}.id IN ({places}))"  # noqa: S608  (as above)
         found = {listing.pk: listing for listing in self.cards(self.rows(sql, [*self.params, *ids]))}
         return [found[pk] for pk in ids if pk in found]
 
