@@ -98,6 +98,8 @@ def test_search_finds_exactly_the_listings_with_every_word(corpus, q, expected):
     # A filter that keeps everything takes the other way to the candidates on PostgreSQL (the GIN
     # indexes, not the names' words): the same page.
     assert ids(search(q, price_min=0)) == ids(page)
+    # In a regency, SQLite reads the regency's listings instead of its index: the same page.
+    assert ids(search(q, regency="64.02")) == ids(page)
 
 
 def test_parity_corpus_gives_the_same_sets_on_this_database(corpus):
@@ -421,3 +423,95 @@ def test_the_gin_indexes_keep_no_long_pending_list(regions):
         "market_listing_search_idx": ["gin_pending_list_limit=128"],
         "market_listing_search_names_idx": ["fastupdate=off"],
     }
+
+
+def test_in_a_regency_sqlite_reads_its_few_listings_with_the_same_answers(corpus, monkeypatch):
+    """SQLite looks for the words in each listing of a regency that holds at most SCAN_LIMIT of
+    them, and asks its full-text index otherwise; PostgreSQL always asks its GIN indexes."""
+    from django.test.utils import CaptureQueriesContext
+
+    from kopdes.market import selectors_catalog
+
+    Listing.objects.filter(pk=corpus["robusta"].pk).update(regency_code="64.01")
+    expected = {q: ids(search(q, regency="64.02")) for q in ("kopi", "olahan", "teh kopi", "gula 250")}
+    assert expected["kopi"] == [corpus["gayo"].pk, corpus["teh"].pk]
+    with CaptureQueriesContext(connection) as read:
+        search("kopi", regency="64.02")
+    monkeypatch.setattr(selectors_catalog, "SCAN_LIMIT", 1)  # more than that: the index answers
+    with CaptureQueriesContext(connection) as indexed:
+        assert {q: ids(search(q, regency="64.02")) for q in expected} == expected
+    scanned = [query["sql"] for query in read.captured_queries if " LIKE " in query["sql"]]
+    assert len(scanned) == (1 if connection.vendor == "sqlite" else 0)
+    assert not [query["sql"] for query in indexed.captured_queries if " LIKE " in query["sql"]]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's choice of index")
+def test_the_cards_of_a_filtered_search_are_read_by_key(corpus):
+    """With a price range SQLite took the price index for the page's cards, and read every listing
+    in the range to find 24 (50 ms at a million listings)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert ids(search("gula", price_min=1, price_max=10**9)) == [corpus["gula"].pk]
+    cards = [query["sql"] for query in captured.captured_queries if "NOT INDEXED" in query["sql"]]
+    assert len(cards) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + cards[0])
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "market_listing USING INTEGER PRIMARY KEY" in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's GIN indexes")
+def test_the_gin_indexes_hold_the_equality_filters(corpus):
+    """A search in a regency, a province, a category or a line is one scan of a GIN index that
+    holds the words and the filter (btree_gin; migration 0011)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN"
+            " ('market_listing_search_idx', 'market_listing_search_names_idx')"
+        )
+        definitions = dict(cursor.fetchall())
+        assert sorted(definitions) == ["market_listing_search_idx", "market_listing_search_names_idx"]
+        for definition in definitions.values():
+            assert "category, line, province_code, regency_code)" in definition, definition
+        # The B-trees of the regency out of the planner's way (the test's transaction puts them back).
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'market_listing'"
+            " AND indexdef LIKE '%%regency_code%%' AND indexdef NOT LIKE '%%USING gin%%'"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP INDEX {name}")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT id FROM market_listing WHERE regency_code = '64.02'"
+            " AND search_name_vector @@ plainto_tsquery('simple', 'kopi')"
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "market_listing_search_names_idx" in plan, plan
+    assert "regency_code" in plan.split("Index Cond:")[1], plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_searches_with_filters_are_planned_for_their_own_words(corpus):
+    """The connections prepare what they run twice, and PostgreSQL may then plan it once for
+    every value. A search with filters is never prepared; one without keeps its prepared plan
+    (the names' words: one good plan for every word)."""
+    from kopdes.core.rows import planned_each_time
+
+    def prepared(*texts: str) -> int:
+        with connection.cursor() as cursor:
+            sql = "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE ALL(%s)"
+            cursor.execute(sql, [[f"%{text}%" for text in texts]])
+            return cursor.fetchone()[0]
+
+    for _run in range(3):
+        assert ids(search("madu", province="64")) == [corpus["madu"].pk]
+        assert ids(search("madu")) == [corpus["madu"].pk]
+    assert prepared("plainto_tsquery", '"province_code" = $') == 0  # the filtered search
+    assert prepared("market_listing_word") == 1
+    threshold = connection.connection.prepare_threshold
+    assert threshold is not None
+    with pytest.raises(RuntimeError), planned_each_time(connection):
+        assert connection.connection.prepare_threshold is None
+        raise RuntimeError
+    assert connection.connection.prepare_threshold == threshold
