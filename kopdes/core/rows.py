@@ -47,6 +47,29 @@ def planned_each_time(connection) -> Iterator[None]:
         raw.prepare_threshold = threshold
 
 
+@contextmanager
+def session_settings(connection, **settings: str) -> Iterator[None]:
+    """PostgreSQL's planner settings changed for the statements run inside, then given back their
+    session's values: one round trip each way (`set_config`, then the settings' `reset_val`).
+    Nothing on other databases."""
+    if connection.vendor != "postgresql" or not settings:
+        yield
+        return
+    names = sorted(settings)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join(["set_config(%s, %s, false)"] * len(names)),
+            [value for name in names for value in (name, settings[name])],
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config(name, reset_val, false) FROM pg_settings WHERE name = ANY(%s)", [names]
+            )
+
+
 @dataclass(frozen=True)
 class Columns:
     """Some fields of a model, as the ORM selects and converts them on one database."""

@@ -218,3 +218,20 @@ def test_a_failing_part_writes_nothing_of_the_statement():
 
     assert not AuditEvent.objects.filter(action__startswith="statement.").exists()
     assert not Generation.objects.filter(name="statement-dup").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner settings")
+def test_session_settings_hold_inside_and_are_given_back_even_after_a_failure():
+    def current() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('work_mem')")
+            return cursor.fetchone()
+
+    before = current()
+    assert before[0] == "on"
+    with rows.session_settings(connection, enable_seqscan="off", work_mem="16MB"):
+        assert current() == ("off", "16MB")
+    assert current() == before
+    with pytest.raises(RuntimeError), rows.session_settings(connection, enable_seqscan="off"):
+        raise RuntimeError
+    assert current() == before
