@@ -421,9 +421,11 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
 
     The name matches are the newest MAX_RESULTS: on SQLite its full-text index walked backwards,
     on PostgreSQL, for a search without filters, the names' words (`words_candidates_sql`); with
-    filters PostgreSQL's GIN index gives its first MAX_RESULTS, in no order. When several words
-    found fewer than that among the names' words (their windows may have missed some), the GIN
-    index of the names adds the rest, in the same statement.
+    filters PostgreSQL's GIN index gives its first MAX_RESULTS, in no order (the index holds the
+    equality filters too, `GIN_FILTERS`). When several words found fewer than that among the
+    names' words (their windows may have missed some), the GIN index of the names adds the rest,
+    in the same statement. In a regency of few listings SQLite reads them instead of its index
+    (`_few`).
     """
     from django.db import connections
 
