@@ -64,13 +64,15 @@ def query_terms(text: str) -> list[str]:
 # migrate and puts them back (and rebuilds the index if the triggers were missing).
 
 # The catalog's equality filters, in both GIN indexes beside the words (btree_gin): a search in a
-# regency, a province, a category or a line is one index scan that intersects the word's postings
-# with the filter's. With a B-tree for the filter beside a GIN index for the words, PostgreSQL
-# built a bitmap of every listing with the word ("kopi": 148,000) to AND it with the regency's
-# 1,900 (50 ms); and a filter that excluded most of them ("keripik" among drinks) read every
-# matching row to find none (300 ms and more). Ranges (price, stars) and flags stay B-tree
-# filters: the planner does not take them from a GIN index. Migration 0011.
-GIN_FILTERS = "category, line, province_code, regency_code"
+# regency, a province, a category or a line, of halal or BPOM listings, is one index scan that
+# intersects the word's postings with the filter's. With a B-tree for the filter beside a GIN
+# index for the words, PostgreSQL built a bitmap of every listing with the word ("kopi": 148,000)
+# to AND it with the regency's 1,900 (50 ms); and a filter that excluded most of them ("keripik"
+# among drinks) read every matching row to find none (300 ms and more). The licences' flags are
+# held as integers, the form the catalog's filters write them in on PostgreSQL (a boolean filter
+# becomes the bare column, which no GIN operator class matches). Ranges (price, stars) stay
+# filters on the rows: the planner does not take them from a GIN index. Migration 0011.
+GIN_FILTERS = "category, line, province_code, regency_code, (has_halal::integer), (has_bpom::integer)"
 POSTGRES_SCHEMA = [
     # A trusted extension (PostgreSQL 13 and later): the database's owner may create it.
     "CREATE EXTENSION IF NOT EXISTS btree_gin",

@@ -19,8 +19,9 @@ from typing import cast
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -284,6 +285,18 @@ def _sellable():
     return Listing.objects.filter(sellable__in=[True])
 
 
+def _flagged(qs: QuerySet[Listing], flag: str) -> QuerySet[Listing]:
+    """Listings with a licence's flag set. On PostgreSQL as the integer its GIN indexes hold
+    (`GIN_FILTERS`): PostgreSQL turns `flag = true` into the bare column, which no GIN operator
+    class matches, and "tenun ikat" among halal listings read all 31,000 with the words (400 ms;
+    5 ms through the index)."""
+    from django.db import connections, router
+
+    if connections[router.db_for_read(Listing)].vendor != "postgresql":
+        return qs.filter(**{flag: True})
+    return qs.alias(**{f"{flag}_number": Cast(flag, IntegerField())}).filter(**{f"{flag}_number": 1})
+
+
 def _filtered(query: CatalogQuery):
     qs = _sellable()
     if query.category:
@@ -296,10 +309,9 @@ def _filtered(query: CatalogQuery):
         qs = qs.filter(line=query.line)
     if query.min_stars:
         qs = qs.filter(stars__gte=query.min_stars)
-    if query.halal:
-        qs = qs.filter(has_halal=True)
-    if query.bpom:
-        qs = qs.filter(has_bpom=True)
+    for wanted, flag in ((query.halal, "has_halal"), (query.bpom, "has_bpom")):
+        if wanted:
+            qs = _flagged(qs, flag)
     if query.price_min is not None:
         qs = qs.filter(price__gte=query.price_min)
     if query.price_max is not None:

@@ -1,6 +1,6 @@
-"""PostgreSQL: the catalog's equality filters (category, line, province, regency) join the words
-in both full-text GIN indexes (btree_gin), so that a search with such a filter is one index scan
-(kopdes/market/search.py, GIN_FILTERS)."""
+"""PostgreSQL: the catalog's equality filters (category, line, province, regency, the halal and
+BPOM flags) join the words in both full-text GIN indexes (btree_gin), so that a search with such a
+filter is one index scan (kopdes/market/search.py, GIN_FILTERS)."""
 
 from django.db import migrations
 
@@ -26,7 +26,7 @@ def forward(apps, schema_editor):
         return
     with connection.cursor() as cursor:
         for name, definition in _definitions(cursor).items():
-            if "regency_code" not in definition:
+            if "has_bpom" not in definition:
                 cursor.execute(f"DROP INDEX {name}")  # made again below, with the filters
     search_schema_ensure(connection)
 

@@ -461,6 +461,12 @@ def test_the_cards_of_a_filtered_search_are_read_by_key(corpus):
     assert "market_listing USING INTEGER PRIMARY KEY" in plan, plan
 
 
+def catalog_listings_sql(**filters) -> object:
+    from kopdes.market.selectors_catalog import _filtered
+
+    return _filtered(CatalogQuery(**filters)).query
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's GIN indexes")
 def test_the_gin_indexes_hold_the_equality_filters(corpus):
     """A search in a regency, a province, a category or a line is one scan of a GIN index that
@@ -472,8 +478,9 @@ def test_the_gin_indexes_hold_the_equality_filters(corpus):
         )
         definitions = dict(cursor.fetchall())
         assert sorted(definitions) == ["market_listing_search_idx", "market_listing_search_names_idx"]
+        columns = "category, line, province_code, regency_code, ((has_halal)::integer), ((has_bpom)::integer)"
         for definition in definitions.values():
-            assert "category, line, province_code, regency_code)" in definition, definition
+            assert columns in definition, definition
         # The B-trees of the regency out of the planner's way (the test's transaction puts them back).
         cursor.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'market_listing'"
@@ -489,6 +496,17 @@ def test_the_gin_indexes_hold_the_equality_filters(corpus):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "market_listing_search_names_idx" in plan, plan
     assert "regency_code" in plan.split("Index Cond:")[1], plan
+    # The licences' flags as the catalog writes them on PostgreSQL: the GIN index serves them too.
+    halal = str(catalog_listings_sql(halal=True))
+    assert '("market_listing"."has_halal")::integer = 1' in halal, halal
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT id FROM market_listing WHERE has_halal::integer = 1"
+            " AND search_name_vector @@ plainto_tsquery('simple', 'kopi')"
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "market_listing_search_names_idx" in plan and "has_halal" in plan.split("Index Cond:")[1], plan
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
