@@ -51,6 +51,8 @@ def planned_each_time(connection) -> Iterator[None]:
 def session_settings(connection, **settings: str) -> Iterator[None]:
     """PostgreSQL's planner settings changed for the statements run inside, then given back their
     session's values: one round trip each way (`set_config`, then the settings' `reset_val`).
+    When a statement inside failed a transaction, its rollback gives them back instead (a
+    setting made in a transaction is undone with it), and the error is the statement's.
     Nothing on other databases."""
     if connection.vendor != "postgresql" or not settings:
         yield
@@ -64,10 +66,13 @@ def session_settings(connection, **settings: str) -> Iterator[None]:
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config(name, reset_val, false) FROM pg_settings WHERE name = ANY(%s)", [names]
-            )
+        from psycopg.pq import TransactionStatus
+
+        if connection.connection.info.transaction_status != TransactionStatus.INERROR:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config(name, reset_val, false) FROM pg_settings WHERE name = ANY(%s)", [names]
+                )
 
 
 @dataclass(frozen=True)

@@ -235,3 +235,21 @@ def test_session_settings_hold_inside_and_are_given_back_even_after_a_failure():
     with pytest.raises(RuntimeError), rows.session_settings(connection, enable_seqscan="off"):
         raise RuntimeError
     assert current() == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner settings")
+def test_a_statement_failing_inside_session_settings_keeps_its_own_error():
+    """Inside a transaction the failure aborts it: the settings go back with its rollback, and
+    the error raised is the statement's, not the reset's."""
+    from django.db import DataError, transaction
+
+    with (
+        pytest.raises(DataError, match="division by zero"),
+        transaction.atomic(),
+        rows.session_settings(connection, enable_seqscan="off"),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT 1 / 0")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        assert cursor.fetchone()[0] == "on"
