@@ -15,6 +15,7 @@ from kopdes.market.search import query_terms, stem_text, suggest_terms, vocabula
 from kopdes.market.selectors_catalog import (
     MAX_RESULTS,
     CatalogQuery,
+    _filtered,
     catalog_search,
     catalog_search_naive,
     catalog_suggest,
@@ -462,9 +463,8 @@ def test_the_cards_of_a_filtered_search_are_read_by_key(corpus):
 
 
 def catalog_listings_sql(**filters) -> object:
-    from kopdes.market.selectors_catalog import _filtered
-
-    return _filtered(CatalogQuery(**filters)).query
+    """The listings a search with these filters looks among, as SQL."""
+    return _filtered(CatalogQuery(**filters), words=True).query
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's GIN indexes")
@@ -499,6 +499,8 @@ def test_the_gin_indexes_hold_the_equality_filters(corpus):
     # The licences' flags as the catalog writes them on PostgreSQL: the GIN index serves them too.
     halal = str(catalog_listings_sql(halal=True))
     assert '("market_listing"."has_halal")::integer = 1' in halal, halal
+    browsing = str(_filtered(CatalogQuery(halal=True)).query)  # no words: the planner's statistics
+    assert "::integer" not in browsing and '"market_listing"."has_halal"' in browsing, browsing
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
