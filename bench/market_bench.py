@@ -1333,14 +1333,21 @@ def measure_search(label: str) -> dict:
     }
 
 
+def _newest_place() -> tuple[str, str]:
+    """The province and regency of the newest listing on sale: the place the filtered searches
+    and pages narrow down to."""
+    from kopdes.market.models import Listing
+
+    newest = Listing.objects.filter(sellable=True).order_by("-id")
+    return newest.values_list("province_code", "regency_code")[0]
+
+
 def measure_filtered_search() -> dict:
     """FILTERED_QUERIES, each warmed once then run SEARCH_RUNS times in turn: p50 and p95 each and
     over all."""
-    from kopdes.market.models import Listing
     from kopdes.market.selectors_catalog import catalog_query_parse, catalog_search
 
-    newest = Listing.objects.filter(sellable=True).order_by("-id")
-    province, regency = newest.values_list("province_code", "regency_code")[0]
+    province, regency = _newest_place()
     queries = [
         (kind, q, {k: v.format(province=province, regency=regency) for k, v in filters.items()})
         for kind, q, filters in FILTERED_QUERIES
@@ -1595,12 +1602,22 @@ def child_measure(label: str) -> dict:
     slugs = list(sample)
     out["slugs"] = slugs
     pages = {}
+    place = "province={}&regency={}".format(*_newest_place())
     for name, url in (
         ("product page, visitor (cached)", f"/produk/{slugs[0]}/"),
         ("product page, rendered", f"/produk/{slugs[0]}/?bench=1"),
         ("catalog page, visitor (cached)", "/pasar/"),
         ("catalog page, rendered", "/pasar/?bench=1"),
         ("search page, rendered", "/pasar/?q=gula+aren&bench=1"),
+        # Filters without words and with them, rendered (their statements differ: ADR 14).
+        ("catalog page, halal only, rendered", "/pasar/?halal=1&bench=1"),
+        ("catalog page, a regency by price, rendered", f"/pasar/?{place}&sort=price_low&bench=1"),
+        (
+            "catalog page, a category and a line by stars, rendered",
+            "/pasar/?category=textile&line=osop&sort=stars&bench=1",
+        ),
+        ("search page, a regency, rendered", f"/pasar/?q=kopi&{place}&bench=1"),
+        ("search page, halal only, rendered", "/pasar/?q=tenun+ikat&halal=1&bench=1"),
     ):
         ms, queries, status = _measure_get(client, url)
         pages[name] = {"url": url, "ms": ms, "queries": queries, "status": status}
