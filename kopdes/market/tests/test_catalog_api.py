@@ -162,3 +162,7 @@ def test_the_list_takes_a_fixed_number_of_queries(client, listings, django_asser
         assert client.get(f"{API}/listings", {"per_page": "24"}).status_code == 200
     with django_assert_max_num_queries(3):  # the matches (ranked in Python), the page's listings
         assert client.get(f"{API}/listings", {"q": "kopi"}).status_code == 200
+    # With filters, one more on SQLite (a regency's listings counted) and two on PostgreSQL (the
+    # search's planner settings, and back).
+    with django_assert_max_num_queries(4):
+        assert client.get(f"{API}/listings", {"q": "kopi", "regency": "64.02"}).status_code == 200
