@@ -19,7 +19,8 @@ from typing import cast
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db import connections
+from django.db.models import Exists, Field, IntegerField, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.urls import get_script_prefix, reverse
@@ -292,7 +293,7 @@ def _flagged(qs: QuerySet[Listing], flag: str, *, words: bool) -> QuerySet[Listi
     31,000 with the words (400 ms; 24 ms through the index). Browsing keeps the column: with no
     statistics for the integer, the planner took the GIN index for the flag alone (the halal
     catalog's first page: 127 ms against 13 ms)."""
-    from django.db import connections, router
+    from django.db import router
 
     if not words or connections[router.db_for_read(Listing)].vendor != "postgresql":
         return qs.filter(**{flag: True})
@@ -363,7 +364,16 @@ class _Months:
         return month
 
     def condition(self, connection, alias: str) -> tuple[str, list]:
-        """A listing featured this month, as an SQL condition over the table `alias`."""
+        """A listing featured this month, as an SQL condition over the table `alias`: made once
+        for each database, table and month of the three time zones with this region tree (kept
+        with it, in `regions`)."""
+        key = (connection.alias, alias, self.of("31"), self.of("64"), self.of("91"))
+        made = self.regions.setdefault("featured_conditions", {})
+        if key not in made:
+            made[key] = self._condition(connection, alias)
+        return made[key]
+
+    def _condition(self, connection, alias: str) -> tuple[str, list]:
         by_month: dict[date, list[str]] = {}
         for code, _name in self.regions["provinces"]:
             by_month.setdefault(self.of(code), []).append(code)
@@ -442,7 +452,6 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
     in the same statement. In a regency of few listings SQLite reads them instead of its index
     (`_few`).
     """
-    from django.db import connections
 
     connection = connections[base.db]
     start = min((query.page - 1) * query.per_page, MAX_RESULTS)
@@ -552,12 +561,17 @@ def _ranked(
     return ids, min(found, MAX_RESULTS), found >= MAX_RESULTS
 
 
-_BROWSE_ORDER: dict[str, str] = {
-    SortOrder.NEWEST: "{t}.created_at DESC, {t}.id DESC",
-    SortOrder.PRICE_LOW: "{t}.price ASC, {t}.id DESC",
-    SortOrder.PRICE_HIGH: "{t}.price DESC, {t}.id DESC",
-    SortOrder.STARS: "{t}.stars DESC, {t}.id DESC",
+# Each browsing order's columns and directions (the last, the id, makes it total).
+_BROWSE_ORDER: dict[str, tuple[tuple[str, str], ...]] = {
+    SortOrder.NEWEST: (("created_at", "DESC"), ("id", "DESC")),
+    SortOrder.PRICE_LOW: (("price", "ASC"), ("id", "DESC")),
+    SortOrder.PRICE_HIGH: (("price", "DESC"), ("id", "DESC")),
+    SortOrder.STARS: (("stars", "DESC"), ("id", "DESC")),
 }
+
+
+def _order_by(order: tuple[tuple[str, str], ...], alias: str) -> str:
+    return ", ".join(f"{alias}.{column} {direction}" for column, direction in order)
 
 
 class _Statements:
@@ -573,7 +587,7 @@ class _Statements:
     def __init__(self, base: CatalogQuery | QuerySet[Listing]) -> None:
         """`base`: the filters (browsing: their WHERE is kept, `_browse_where`), or the filtered
         queryset (a search's)."""
-        from django.db import connections, router
+        from django.db import router
 
         alias = router.db_for_read(Listing) if isinstance(base, CatalogQuery) else base.db
         self.connection = connections[alias]
@@ -584,6 +598,8 @@ class _Statements:
         # The cards' columns and their totals', from the listings joined to their totals.
         self.selected = f"{self.columns.sql}, {self.totals.sql}"
         self.joined = f"{self.table} JOIN {totals} ON {totals}.listing_id = {self.table}.id"
+        # The same columns read from a subquery `p` of them (by their own names).
+        self.outer = _outer_columns(alias)
         # A search's cards by their keys: SQLite would otherwise take an index of a filter (a
         # price range: 50 ms through the price index, against 0.2 ms by key). NOT INDEXED leaves
         # it the keys only.
@@ -607,22 +623,41 @@ class _Statements:
         count = self.rows(sql, [*self.params, MAX_RESULTS + 1])[0][0]
         return min(count, MAX_RESULTS), count > MAX_RESULTS
 
-    def count_and_featured(self, months: _Months, limit: int) -> tuple[int, bool, list[int]]:
-        """`count()` and the ids of the newest `limit` listings featured this month, in one round
-        trip: the count's one row joined to the featured ones (none: a row with no id)."""
+    def featured_ids(self, months: _Months, limit: int) -> list[int]:
+        """The ids of the newest `limit` listings featured this month."""
         t = self.table
         condition, params = months.condition(self.connection, t)
         sql = (
-            f"SELECT c.n, f.id FROM (SELECT COUNT(*) AS n FROM (SELECT {t}.id FROM {t}"  # noqa: S608  (as above)
-            f" WHERE {self.where} LIMIT %s) s) c LEFT JOIN (SELECT {t}.id, {t}.created_at FROM {t}"
-            f" WHERE ({self.where} AND {condition}) ORDER BY {t}.created_at DESC, {t}.id DESC LIMIT %s) f"
-            " ON 1 = 1 ORDER BY f.created_at DESC, f.id DESC"
+            f"SELECT {t}.id FROM {t} WHERE ({self.where} AND {condition})"  # noqa: S608  (compiled WHERE; values are parameters)
+            f" ORDER BY {_order_by(_BROWSE_ORDER[SortOrder.NEWEST], t)} LIMIT %s"
         )
-        rows = self.rows(sql, [*self.params, MAX_RESULTS + 1, *self.params, *params, limit])
-        count = rows[0][0]
-        return min(count, MAX_RESULTS), count > MAX_RESULTS, [row[1] for row in rows if row[1] is not None]
+        return [row[0] for row in self.rows(sql, [*self.params, *params, limit])]
 
-    def page(self, order: str, start: int, size: int, *, without: Sequence[int] = ()) -> list[Listing]:
+    def counted_page(
+        self, order: tuple[tuple[str, str], ...], start: int, size: int, *, also: tuple[str, list] = ("", [])
+    ) -> tuple[int, bool, list[Listing]]:
+        """`count()` and `size` cards from `start` in `order` (of `_BROWSE_ORDER`) of the listings
+        that also pass the condition `also` (SQL over the table, and its parameters), in one round
+        trip: the count's one row joined to the cards (none: a row with no card). Two statements
+        were a fifth of the catalog page's work on PostgreSQL, its own and the server's."""
+        t = self.table
+        condition, params = also
+        where = f"({self.where} AND {condition})" if condition else f"({self.where})"
+        keys = ", ".join(f"{t}.{column} AS k{n}" for n, (column, _direction) in enumerate(order))
+        sql = (
+            f"SELECT c.n, {self.outer} FROM (SELECT COUNT(*) AS n FROM (SELECT {t}.id FROM {t}"  # noqa: S608  (as above)
+            f" WHERE {self.where} LIMIT %s) s) c LEFT JOIN (SELECT {self.selected}, {keys}"
+            f" FROM {self.joined} WHERE {where} ORDER BY {_order_by(order, t)} LIMIT %s OFFSET %s) p"
+            f" ON 1 = 1 ORDER BY {', '.join(f'p.k{n} {d}' for n, (_c, d) in enumerate(order))}"
+        )
+        found = self.rows(sql, [*self.params, MAX_RESULTS + 1, *self.params, *params, size, start])
+        count = found[0][0]
+        cards = self.cards([row[1:] for row in found if row[1] is not None])
+        return min(count, MAX_RESULTS), count > MAX_RESULTS, cards
+
+    def page(
+        self, order: tuple[tuple[str, str], ...], start: int, size: int, *, without: Sequence[int] = ()
+    ) -> list[Listing]:
         """`size` cards from `start` in `order` (of `_BROWSE_ORDER`), less the listings `without`."""
         t = self.table
         where, params = self.where, list(self.params)
@@ -631,7 +666,7 @@ class _Statements:
             params += without
         sql = (
             f"SELECT {self.selected} FROM {self.joined} WHERE ({where})"  # noqa: S608  (as above)
-            f" ORDER BY {order.format(t=t)} LIMIT %s OFFSET %s"
+            f" ORDER BY {_order_by(order, t)} LIMIT %s OFFSET %s"
         )
         return self.cards(self.rows(sql, [*params, size, start]))
 
@@ -658,6 +693,14 @@ class _Statements:
         return cards
 
 
+@lru_cache(maxsize=8)
+def _outer_columns(alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    fields = [cast(Field, Listing._meta.get_field(name)) for name in CARD_FIELDS]
+    fields += [cast(Field, ListingTotals._meta.get_field(name)) for name in TOTALS_FIELDS]
+    return ", ".join(f"p.{quote(field.column or field.attname)}" for field in fields)
+
+
 @lru_cache(maxsize=256)
 def _browse_where(filters: CatalogQuery, alias: str) -> tuple[str, tuple]:
     """The WHERE of `_filtered(filters)` as the ORM compiles it on `alias`, and its parameters:
@@ -673,22 +716,23 @@ def _browse(query: CatalogQuery, months: _Months) -> tuple[list[Listing], int, b
     statements = _Statements(replace(query, q="", sort=SortOrder.RELEVANCE, page=1, per_page=PER_PAGE))
     start = (query.page - 1) * query.per_page
     if query.sort in _BROWSE_ORDER:
-        total, capped = statements.count()
-        if start >= total:
-            return [], total, capped
-        size = min(query.per_page, total - start)
-        return statements.page(_BROWSE_ORDER[query.sort], start, size), total, capped
-    # Relevance without words: featured listings of this month first, then the newest.
-    total, capped, featured = statements.count_and_featured(months, FEATURED_FIRST)
+        total, capped, items = statements.counted_page(_BROWSE_ORDER[query.sort], start, query.per_page)
+        return items[: max(0, min(query.per_page, total - start))], total, capped
+    # Relevance without words: featured listings of this month first (FEATURED_FIRST at most),
+    # then the newest. The count and the page's featured cards come in one statement; only a
+    # page that they do not fill reads the featured ids, to leave them out of the newest.
+    newest = _BROWSE_ORDER[SortOrder.NEWEST]
+    featured = months.condition(statements.connection, statements.table)
+    wanted = max(0, min(query.per_page, FEATURED_FIRST - start))
+    total, capped, items = statements.counted_page(newest, start, wanted, also=featured)
     if start >= total:
         return [], total, capped
     size = min(query.per_page, total - start)
-    items = statements.by_id(featured[start : start + size])
-    rest_start = max(0, start - len(featured))
-    rest_size = size - len(items)
-    if rest_size > 0:
-        newest = _BROWSE_ORDER[SortOrder.NEWEST]
-        items.extend(statements.page(newest, rest_start, rest_size, without=featured))
+    if len(items) >= size:
+        return items[:size], total, capped
+    featured_ids = statements.featured_ids(months, FEATURED_FIRST)
+    rest_start = max(0, start - len(featured_ids))
+    items.extend(statements.page(newest, rest_start, size - len(items), without=featured_ids))
     return items, total, capped
 
 
@@ -754,7 +798,6 @@ def catalog_search(*, user, query: CatalogQuery) -> CatalogPage:
 
 
 def _suggestion(base, terms: list[str]) -> str:
-    from django.db import connections
 
     replaced = suggest_terms(terms)
     if not replaced:

@@ -153,6 +153,36 @@ def test_browsing_without_words_puts_featured_first_then_newest(corpus):
     assert first.num_pages == 3 and first.has_next and not third.has_next
 
 
+def test_browsing_pages_in_one_statement_where_the_featured_fill_them(
+    corpus, monkeypatch, django_assert_num_queries
+):
+    """The count and a page's cards are one statement; a page that the featured listings do not
+    fill reads their ids and the newest besides (three). The same pages either way."""
+    from kopdes.market import selectors_catalog
+
+    featured = [corpus[key] for key in ("robusta", "tenun", "gula")]
+    for listing in featured:
+        Listing.objects.filter(pk=listing.pk).update(featured_month=local_month(listing.province_code))
+    featured_first = sorted((listing.pk for listing in featured), reverse=True)
+    newest_first = sorted((listing.pk for listing in corpus.values()), reverse=True)
+    rest = [pk for pk in newest_first if pk not in featured_first]
+    search()  # the region names in the cache
+    pages = []
+    for page, statements in ((1, 1), (2, 3), (3, 3), (4, 3), (5, 1)):
+        with django_assert_num_queries(statements):
+            found = search(per_page=2, page=page)
+        assert found.total == 7
+        pages.append(ids(found))
+    assert pages == [featured_first[:2], [featured_first[2], rest[0]], rest[1:3], rest[3:], []]
+    for page, expected in ((1, newest_first[:4]), (2, newest_first[4:]), (3, [])):
+        with django_assert_num_queries(1):
+            assert ids(search(per_page=4, page=page, sort=SortOrder.NEWEST)) == expected
+    # At most FEATURED_FIRST go first; the others take their places among the newest.
+    monkeypatch.setattr(selectors_catalog, "FEATURED_FIRST", 2)
+    everything = ids(search(per_page=3)) + ids(search(per_page=3, page=2)) + ids(search(per_page=3, page=3))
+    assert everything == featured_first[:2] + [pk for pk in newest_first if pk not in featured_first[:2]]
+
+
 def test_the_cards_are_the_listings_as_the_orm_loads_them(corpus):
     """The catalog reads its cards with statements of its own (ADR 14): the same values, of the
     same types, as `.only(*CARD_FIELDS)` gives, and the rest of the listing loads when asked."""
