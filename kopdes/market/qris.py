@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from lokal import set_qris_amount
+from lokal import parse_qris, qris_crc, set_qris_amount
 
 
 def order_qris(order) -> str:
@@ -13,11 +13,31 @@ def order_qris(order) -> str:
     return _dynamic(order.cooperative.qris_payload, order.total)
 
 
-@lru_cache(maxsize=1024)
 def _dynamic(payload: str, amount: int) -> str:
-    # The same seller's code for the same amount, again and again in a flash sale: parsed and
-    # its checksum computed once (an invalid code raises each time; errors are not kept).
-    return set_qris_amount(payload, amount)
+    """`set_qris_amount(payload, amount)` for a whole number of rupiah. The library parses and
+    checks the seller's code on every call (0.15 ms), and a sale spread over many listings asks
+    for a new amount each time: the code is made dynamic by the library once per seller's code
+    (`_around_amount`), and each amount only goes into it with its checksum."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount < 10**13:
+        return set_qris_amount(payload, amount)  # the library's own answer or error
+    before, after = _around_amount(payload)
+    body = f"{before}54{len(str(amount)):02d}{amount}{after}"
+    return body + qris_crc(body)
+
+
+@lru_cache(maxsize=1024)
+def _around_amount(payload: str) -> tuple[str, str]:
+    """The library's dynamic code for `payload` without its amount (tag 54) and its checksum: what
+    comes before the amount, and after it up to the checksum's value (ending in "6304"). An
+    invalid code raises each time (errors are not kept)."""
+    sample = set_qris_amount(payload, 1)
+    start = 0
+    for field in parse_qris(sample).fields:  # the top-level fields, in order
+        end = start + 4 + len(field.value)
+        if field.tag == "54":
+            return sample[:start], sample[end:-4]
+        start = end
+    raise ValueError("QRIS: no amount field")  # the library always writes one
 
 
 def qris_svg(payload: str, *, scale: int = 6) -> str:

@@ -363,6 +363,32 @@ def test_the_qris_for_an_order_carries_its_amount_and_a_valid_crc():
     assert info.amount == "42000"
 
 
+@pytest.mark.parametrize("amount", [1, 9, 10, 99, 42_000, 1_234_567, 10**12, 10**13 - 1])
+def test_an_amount_goes_into_the_qris_as_the_library_puts_it(amount):
+    """Each amount goes into the seller's code made dynamic once (`_around_amount`): the very
+    payload that lokal's set_qris_amount makes, with fields after the amount's place and a tip
+    field too."""
+    from lokal import set_qris_amount
+
+    from kopdes.market.qris import _dynamic
+    from kopdes.market.tests.factories import STATIC_QRIS
+
+    tipped = set_qris_amount(STATIC_QRIS, 5, tip_fixed=1000)  # a code that has tags 55 and 56
+    for payload in (STATIC_QRIS, tipped):
+        assert _dynamic(payload, amount) == set_qris_amount(payload, amount)
+        assert parse_qris(_dynamic(payload, amount)).amount == str(amount)
+
+
+def test_a_broken_qris_or_amount_raises_as_the_library_does():
+    from kopdes.market.qris import _dynamic
+    from kopdes.market.tests.factories import STATIC_QRIS
+
+    wrong_crc = STATIC_QRIS[:-4] + ("0000" if STATIC_QRIS[-4:] != "0000" else "FFFF")
+    for payload, amount in ((wrong_crc, 1000), (STATIC_QRIS, 0), (STATIC_QRIS, 10**13)):
+        with pytest.raises(ValueError):
+            _dynamic(payload, amount)
+
+
 def test_the_treasurer_confirms_payment_and_it_goes_to_the_settlement_record():
     listing = make_listing(price=30_000)
     [order] = buy(listing, 1)
