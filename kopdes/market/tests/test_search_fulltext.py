@@ -177,6 +177,12 @@ def test_browsing_pages_in_one_statement_where_the_featured_fill_them(
     for page, expected in ((1, newest_first[:4]), (2, newest_first[4:]), (3, [])):
         with django_assert_num_queries(1):
             assert ids(search(per_page=4, page=page, sort=SortOrder.NEWEST)) == expected
+    # A page far past the counted listings reads no rows to find it empty.
+    for sort in (SortOrder.RELEVANCE, SortOrder.NEWEST):
+        with django_assert_num_queries(1) as captured:
+            far = search(per_page=60, page=100_000, sort=sort)
+        assert far.items == [] and far.total == 7
+        assert str(60 * 99_999) not in captured.captured_queries[0]["sql"]  # no such offset
     # At most FEATURED_FIRST go first; the others take their places among the newest.
     monkeypatch.setattr(selectors_catalog, "FEATURED_FIRST", 2)
     everything = ids(search(per_page=3)) + ids(search(per_page=3, page=2)) + ids(search(per_page=3, page=3))
