@@ -617,12 +617,6 @@ class _Statements:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-    def count(self) -> tuple[int, bool]:
-        t = self.table
-        sql = f"SELECT COUNT(*) FROM (SELECT {t}.id FROM {t} WHERE {self.where} LIMIT %s) s"  # noqa: S608  (compiled WHERE; values are parameters)
-        count = self.rows(sql, [*self.params, MAX_RESULTS + 1])[0][0]
-        return min(count, MAX_RESULTS), count > MAX_RESULTS
-
     def featured_ids(self, months: _Months, limit: int) -> list[int]:
         """The ids of the newest `limit` listings featured this month."""
         t = self.table
@@ -636,9 +630,10 @@ class _Statements:
     def counted_page(
         self, order: tuple[tuple[str, str], ...], start: int, size: int, *, also: tuple[str, list] = ("", [])
     ) -> tuple[int, bool, list[Listing]]:
-        """`count()` and `size` cards from `start` in `order` (of `_BROWSE_ORDER`) of the listings
-        that also pass the condition `also` (SQL over the table, and its parameters), in one round
-        trip: the count's one row joined to the cards (none: a row with no card). Two statements
+        """The filtered listings counted (up to MAX_RESULTS, and whether there are more) and `size`
+        cards from `start` in `order` (of `_BROWSE_ORDER`) of those that also pass the condition
+        `also` (SQL over the table, and its parameters), in one round trip: the count's one row
+        joined to the cards (none: a row with no card). Two statements
         were a fifth of the catalog page's work on PostgreSQL, its own and the server's."""
         if start >= MAX_RESULTS:  # past what is counted: no page (an offset of millions would read them)
             start = size = 0
