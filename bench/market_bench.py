@@ -564,7 +564,7 @@ def _bulk_load(tables: list[str]) -> Iterator[None]:
             cursor.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE '%%USING fts5%%'"
             )
-            fts = [name for name, sql in cursor.fetchall() if any(f"content='{t}'" in sql for t in tables)]
+            fts = [name for name, _sql in cursor.fetchall() if any(name.startswith(f"{t}_") for t in tables)]
             cursor.execute("PRAGMA foreign_keys = OFF")
             cursor.execute("PRAGMA synchronous = OFF")
             cursor.execute("PRAGMA cache_size = -400000")

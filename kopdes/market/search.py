@@ -6,9 +6,10 @@ Text is stemmed with Sastrawi when a listing is saved ("olahan" and "mengolah" b
 The stemmed text is words of [0-9a-z] separated by single spaces, so both full-text engines cut it
 into the same tokens: PostgreSQL's `simple` configuration over stored generated tsvectors
 (`search_vector`, the name weighted A, the rest B; `search_name_vector`, the name; both
-GIN-indexed) and SQLite's FTS5 (`market_listing_search` over both columns and
-`market_listing_search_name` over the name, external-content tables kept by triggers). Every
-query word must occur (AND), in the name or the rest. One known difference, left as it is:
+GIN-indexed, with the catalog's equality filters) and SQLite's FTS5 (`market_listing_search` over
+both columns and `market_listing_search_name` over the name, each with the filters as words of
+their own; contentless tables kept by triggers). Every query word must occur (AND), in the name or
+the rest. One known difference, left as it is:
 PostgreSQL's parser reads a word such as "3e5x" as the number "3e5" followed by "x"; product text
 of that shape is not expected.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 
 _WORD = re.compile(r"[0-9a-z]+")
@@ -110,32 +111,80 @@ POSTGRES_DROP = [
     "ALTER TABLE market_listing DROP COLUMN IF EXISTS search_name_vector",
     "ALTER TABLE market_listing DROP COLUMN IF EXISTS search_vector",
 ]
+# SQLite's FTS5 has no index of a word together with a filter, as the GIN indexes have
+# (`GIN_FILTERS`): it gave a word's listings, and each was read to see whether it passed the
+# filters ("keripik" among drinks read all 99,000 listings with the word to find none: 213 ms).
+# So the same equality filters are words of the index too, in a column of their own: "_c_beverage",
+# "_l_ocop", "_p_35", "_r_35.04", "_halal", "_bpom" (`filter_tokens`). With '_' and '.' as parts of
+# a word, each is one token; the stemmed text has neither, so its words are cut as before, and no
+# query word can match a filter's. A search ANDs the words with its filters' tokens and the index
+# intersects them: "keripik" among drinks 6 ms. The filters stay in the WHERE as well: the tokens
+# only narrow what the index gives.
+# Contentless (content=''): the filters' words are in no table for an external-content table to
+# read back, and the index is only ever asked for rowids. The triggers give it the old values to
+# delete ('delete' command), and a rebuild is 'delete-all' and the listings inserted again.
+FILTERS_COLUMN = "search_filters"
+_FILTERS_SQL = (
+    "'_c_' || {row}.category || ' _l_' || {row}.line || ' _p_' || {row}.province_code"
+    " || ' _r_' || {row}.regency_code || CASE WHEN {row}.has_halal THEN ' _halal' ELSE '' END"
+    " || CASE WHEN {row}.has_bpom THEN ' _bpom' ELSE '' END"
+)
+_FILTERED_COLUMNS = "category, line, province_code, regency_code, has_halal, has_bpom"
+_FTS_OPTIONS = "content='', tokenize=\"unicode61 tokenchars '_.'\", detail='none', columnsize=0"
 SQLITE_TABLES = [
-    # Every word of a listing, and the words of its name alone (name matches among many matches).
-    # detail='none': rowids only, the smallest and fastest index; no phrase or column queries.
-    """CREATE VIRTUAL TABLE IF NOT EXISTS market_listing_search USING fts5(
-       search_name, search_text, content='market_listing', content_rowid='id',
-       tokenize='unicode61', detail='none', columnsize=0)""",
-    """CREATE VIRTUAL TABLE IF NOT EXISTS market_listing_search_name USING fts5(
-       search_name, content='market_listing', content_rowid='id',
-       tokenize='unicode61', detail='none', columnsize=0)""",
+    # Every word of a listing, and the words of its name alone (name matches among many matches),
+    # each with the filters' words. detail='none': rowids only, the smallest and fastest index; no
+    # phrase or column queries.
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS market_listing_search USING fts5(
+       search_name, search_text, {FILTERS_COLUMN}, {_FTS_OPTIONS})""",
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS market_listing_search_name USING fts5(
+       search_name, {FILTERS_COLUMN}, {_FTS_OPTIONS})""",
 ]
-_INSERT = """INSERT INTO market_listing_search(rowid, search_name, search_text)
-       VALUES (new.id, new.search_name, new.search_text);
-       INSERT INTO market_listing_search_name(rowid, search_name) VALUES (new.id, new.search_name);"""
-_DELETE = """INSERT INTO market_listing_search(market_listing_search, rowid, search_name, search_text)
-       VALUES ('delete', old.id, old.search_name, old.search_text);
-       INSERT INTO market_listing_search_name(market_listing_search_name, rowid, search_name)
-       VALUES ('delete', old.id, old.search_name);"""
+
+
+def _fts_rows(row: str) -> tuple[str, str]:
+    """The values of a listing (`row`: new, old or the table) for each full-text table."""
+    filters = _FILTERS_SQL.format(row=row)
+    return (
+        f"{row}.id, {row}.search_name, {row}.search_text, {filters}",
+        f"{row}.id, {row}.search_name, {filters}",
+    )
+
+
+_COLUMNS = (f"search_name, search_text, {FILTERS_COLUMN}", f"search_name, {FILTERS_COLUMN}")
+_NEW, _OLD, _EVERY = _fts_rows("new"), _fts_rows("old"), _fts_rows("market_listing")
+_INSERT = f"""INSERT INTO market_listing_search(rowid, {_COLUMNS[0]}) VALUES ({_NEW[0]});
+       INSERT INTO market_listing_search_name(rowid, {_COLUMNS[1]}) VALUES ({_NEW[1]});"""  # noqa: S608
+_DELETE = f"""INSERT INTO market_listing_search(market_listing_search, rowid, {_COLUMNS[0]})
+       VALUES ('delete', {_OLD[0]});
+       INSERT INTO market_listing_search_name(market_listing_search_name, rowid, {_COLUMNS[1]})
+       VALUES ('delete', {_OLD[1]});"""  # noqa: S608  (constants)
 SQLITE_TRIGGERS = [
     f"CREATE TRIGGER IF NOT EXISTS market_listing_search_ai AFTER INSERT ON market_listing"
     f" BEGIN {_INSERT} END",
     f"CREATE TRIGGER IF NOT EXISTS market_listing_search_ad AFTER DELETE ON market_listing"
     f" BEGIN {_DELETE} END",
-    # Only when the text changes: stock and price updates leave the index alone.
-    "CREATE TRIGGER IF NOT EXISTS market_listing_search_au AFTER UPDATE OF search_name, search_text"
-    f" ON market_listing BEGIN {_DELETE} {_INSERT} END",
+    # Only when the words or the filters change: stock and price updates leave the index alone.
+    f"CREATE TRIGGER IF NOT EXISTS market_listing_search_au AFTER UPDATE OF search_name, search_text,"
+    f" {_FILTERED_COLUMNS} ON market_listing BEGIN {_DELETE} {_INSERT} END",
 ]
+SQLITE_REBUILD = [
+    *(f"INSERT INTO {table}({table}) VALUES ('delete-all')" for table in (FTS_TABLE, FTS_NAME_TABLE)),  # noqa: S608
+    f"INSERT INTO {FTS_TABLE}(rowid, {_COLUMNS[0]}) SELECT {_EVERY[0]} FROM market_listing",  # noqa: S608
+    f"INSERT INTO {FTS_NAME_TABLE}(rowid, {_COLUMNS[1]}) SELECT {_EVERY[1]} FROM market_listing",  # noqa: S608
+]
+
+
+def filter_tokens(
+    *, category: str = "", line: str = "", province: str = "", regency: str = "", halal=False, bpom=False
+) -> list[str]:
+    """The filters' words in SQLite's full-text index (`_FILTERS_SQL`) for these equality filters;
+    a regency's alone, as the catalog filters by the regency alone when one is given."""
+    wanted = {"_c_": category, "_l_": line, "_r_" if regency else "_p_": regency or province}
+    tokens = [prefix + value for prefix, value in wanted.items() if value]
+    return tokens + [name for name, on in (("_halal", halal), ("_bpom", bpom)) if on]
+
+
 SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS market_listing_search_ai",
     "DROP TRIGGER IF EXISTS market_listing_search_ad",
@@ -342,6 +391,10 @@ def search_schema_ensure(connection) -> None:
             return  # the search falls back to a scan: correct, only slow
         for sql in SQLITE_EARLY_DRAFT:
             cursor.execute(sql)
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name IN (%s, %s)", [FTS_TABLE, FTS_NAME_TABLE])
+        if any(FILTERS_COLUMN not in sql for (sql,) in cursor.fetchall()):
+            for sql in SQLITE_DROP:  # tables of the words alone, before the filters' words: made again
+                cursor.execute(sql)
         cursor.execute(
             "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
             ["market_listing_search_a_"],
@@ -350,8 +403,8 @@ def search_schema_ensure(connection) -> None:
         for sql in [*SQLITE_TABLES, *SQLITE_TRIGGERS]:
             cursor.execute(sql)
         if triggers < len(SQLITE_TRIGGERS):
-            for table in ("market_listing_search", "market_listing_search_name"):
-                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")  # noqa: S608  (constants)
+            for sql in SQLITE_REBUILD:
+                cursor.execute(sql)
 
 
 def search_schema_drop(connection) -> None:
@@ -374,33 +427,31 @@ def _fts_ready(connection) -> bool:
 
 
 def match_filter(
-    queryset, terms: list[str], *, name_only: bool = False, newest: bool = False, scan: bool = False
+    queryset, terms: list[str], *, name_only: bool = False, newest: bool = False, filters: Sequence[str] = ()
 ):
     """`queryset` (of listings) narrowed to those containing every term (in the name only, if
     `name_only`). The full-text index answers; the caller adds a LIMIT. `newest`: on SQLite, in
     the index's order walked backwards, newest first (what PostgreSQL's names' words give a search
-    without filters), and no sort; PostgreSQL's GIN index has no order to give. `scan`: the words
-    are looked for in each listing of `queryset` instead (SQLite, when its filters leave few
-    listings: `SCAN_LIMIT`), newest first when `newest`."""
+    without filters), and no sort; PostgreSQL's GIN index has no order to give. `filters`: the
+    `filter_tokens` of `queryset`'s equality filters, which SQLite's index intersects with the
+    words (PostgreSQL's GIN indexes take the filters from the WHERE)."""
     from django.db import connections
 
     connection = connections[queryset.db]
     words = " ".join(terms)
-    if scan and connection.vendor != "postgresql":
-        return _scan(queryset, terms, name_only=name_only).order_by(*(["-id"] if newest else []))
     if connection.vendor == "postgresql":
         vector = "market_listing.search_name_vector" if name_only else "market_listing.search_vector"
         match = f"{vector} @@ plainto_tsquery('simple'::regconfig, %s)"
         # extra(): the SQL is this module's constants; the words go in as a parameter.
         return queryset.extra(where=[match], params=[words])  # noqa: S610
     if connection.vendor == "sqlite" and _fts_ready(connection):
-        # Terms are [0-9a-z]+, so quoting them is enough to keep FTS5 syntax out of the query.
+        # Each word quoted (a quote doubled) keeps FTS5's syntax out of the query.
         table = FTS_NAME_TABLE if name_only else FTS_TABLE
         # A join (not `id IN (...)`) lets SQLite walk the index and stop at the LIMIT.
         return queryset.extra(  # noqa: S610  (constants; the expression is a parameter)
             tables=[table],
             where=[f"{table}.rowid = market_listing.id", f"{table} MATCH %s"],
-            params=[" AND ".join(f'"{term}"' for term in terms)],
+            params=[" AND ".join('"{}"'.format(word.replace('"', '""')) for word in [*terms, *filters])],
             order_by=[f"-{table}.rowid"] if newest else None,
         )
     return _scan(queryset, terms, name_only=name_only)  # no full-text index: correct, only slow

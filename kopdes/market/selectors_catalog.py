@@ -34,10 +34,16 @@ from kopdes.core.policies import require
 from .choices import SortOrder
 from .models import Listing, ListingTotals
 from .models.listings import TOTALS_FIELDS, attach_totals
-from .search import fts_join_first, match_filter, query_terms, suggest_terms, words_candidates_sql
+from .search import (
+    filter_tokens,
+    fts_join_first,
+    match_filter,
+    query_terms,
+    suggest_terms,
+    words_candidates_sql,
+)
 
 PER_PAGE = 24
-SCAN_LIMIT = 5_000  # filtered listings, at most, whose text SQLite reads instead of its index (`_few`)
 MAX_PER_PAGE = 60
 MAX_RESULTS = 1000  # matches ranked, listings counted, at most ("1.000+")
 FEATURED_FIRST = 200  # featured listings put first when browsing without a query, at most
@@ -449,8 +455,8 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
     filters PostgreSQL's GIN index gives its first MAX_RESULTS, in no order (the index holds the
     equality filters too, `GIN_FILTERS`). When several words found fewer than that among the
     names' words (their windows may have missed some), the GIN index of the names adds the rest,
-    in the same statement. In a regency of few listings SQLite reads them instead of its index
-    (`_few`).
+    in the same statement. SQLite's index holds the equality filters as words of their own and
+    intersects them with the query's (`filter_tokens`).
     """
 
     connection = connections[base.db]
@@ -465,9 +471,9 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
     if words and len(terms) == 1:  # exact
         named = words_candidates_sql(terms, MAX_RESULTS)
         return _ranked(connection, prelude, named, base, terms, order, (start, size), afresh=False)
-    scan = connection.vendor == "sqlite" and bool(query.regency) and _few(base)
+    filters = _filter_tokens(query)
     index = (
-        match_filter(base.order_by(), terms, name_only=True, newest=True, scan=scan)
+        match_filter(base.order_by(), terms, name_only=True, newest=True, filters=filters)
         .annotate(score=Value(len(terms)))
         .values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
     )
@@ -481,23 +487,23 @@ def _search(base, terms: list[str], query: CatalogQuery, months: _Months) -> tup
             " WHERE (SELECT count(*) FROM w) < %s AND g.id NOT IN (SELECT id FROM w)",
             [*named[1], MAX_RESULTS],
         )
-    return _ranked(connection, prelude, named, base, terms, order, (start, size), afresh=not words, scan=scan)
-
-
-def _few(base: QuerySet[Listing]) -> bool:
-    """Whether the filters of `base` leave at most SCAN_LIMIT listings (one count, stopped there).
-
-    SQLite has no index of the words with the filters: its full-text index gives the word's
-    listings, newest first, and each is read to see whether it passes the filters. A word in many
-    listings and a filter that passes few of them ("kopi" in one regency: 492 of 148,000) made
-    that 0.5 s. A regency's listings are few (a two-thousandth of a million, in the bench), and
-    found by its index, so in a regency SQLite counts them, and when they are few reads them and
-    looks for the words in their text: the same answers (`match_filter(scan=True)`), 11 ms. The
-    other filters pass a tenth of the listings or more, and counting them cost more than it saved."""
-    return base.order_by()[: SCAN_LIMIT + 1].count() <= SCAN_LIMIT
+    page = (start, size)
+    return _ranked(connection, prelude, named, base, terms, order, page, afresh=not words, filters=filters)
 
 
 _GIN_ONLY = {"enable_seqscan": "off", "max_parallel_workers_per_gather": "0", "work_mem": "16MB"}
+
+
+def _filter_tokens(query: CatalogQuery) -> list[str]:
+    """The words SQLite's full-text index holds for `query`'s equality filters."""
+    return filter_tokens(
+        category=query.category,
+        line=query.line,
+        province=query.province,
+        regency=query.regency,
+        halal=query.halal,
+        bpom=query.bpom,
+    )
 
 
 def _ranked(
@@ -510,18 +516,18 @@ def _ranked(
     page: tuple[int, int],
     *,
     afresh: bool,
-    scan: bool = False,
+    filters: Sequence[str] = (),
 ) -> tuple[list[int], int, bool]:
     """One page (start, size) of the candidates, ranked by `order`: the name matches (`named`,
     after the common table expressions of `prelude`), and the text matches of `base` when the
     names were fewer than MAX_RESULTS. Returns the page's ids, the count up to MAX_RESULTS, and
-    whether it is capped. `afresh`: planned for its own values, never prepared. `scan`: the text
-    matches looked for in each listing of `base` (`_few`)."""
+    whether it is capped. `afresh`: planned for its own values, never prepared. `filters`: the
+    `filter_tokens` of `base`'s filters, for SQLite's index."""
     named_sql, named_params = named
     start, size = page
     score, score_params = _score_sql(connection, terms)
     every = (
-        match_filter(base, terms, scan=scan)
+        match_filter(base, terms, filters=filters)
         .order_by()
         .annotate(score=RawSQL(score, score_params))  # noqa: S611  (constants; words are parameters)
         .values_list(*_SEARCH_FIELDS)[:MAX_RESULTS]
@@ -790,18 +796,21 @@ def catalog_search(*, user, query: CatalogQuery) -> CatalogPage:
         regions=months.regions,
     )
     if terms and not total:
-        page.suggestion = _suggestion(base, terms)
+        page.suggestion = _suggestion(base, terms, _filter_tokens(query))
     return page
 
 
-def _suggestion(base, terms: list[str]) -> str:
+def _suggestion(base, terms: list[str], filters: Sequence[str] = ()) -> str:
 
     replaced = suggest_terms(terms)
     if not replaced:
         return ""
     connection = connections[base.db]
     sql, params = (
-        match_filter(base, replaced).order_by().values_list("id", flat=True)[:1].query.sql_with_params()
+        match_filter(base, replaced, filters=filters)
+        .order_by()
+        .values_list("id", flat=True)[:1]
+        .query.sql_with_params()
     )
     with connection.cursor() as cursor:
         cursor.execute(fts_join_first(sql, connection.vendor), params)

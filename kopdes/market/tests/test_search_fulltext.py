@@ -462,24 +462,112 @@ def test_the_gin_indexes_keep_no_long_pending_list(regions):
     }
 
 
-def test_in_a_regency_sqlite_reads_its_few_listings_with_the_same_answers(corpus, monkeypatch):
-    """SQLite looks for the words in each listing of a regency that holds at most SCAN_LIMIT of
-    them, and asks its full-text index otherwise; PostgreSQL always asks its GIN indexes."""
+def test_the_equality_filters_follow_a_listings_changes(corpus):
+    """A listing moved to another regency, category or line, or given a licence, is found with its
+    new filters and not with its old ones. On SQLite the filters are words of the full-text index
+    too (`filter_tokens`), kept by its triggers; the search asks the index for them, and reads no
+    listing's text."""
     from django.test.utils import CaptureQueriesContext
 
-    from kopdes.market import selectors_catalog
+    gayo, robusta, teh = (corpus[key].pk for key in ("gayo", "robusta", "teh"))
+    before = Listing.objects.get(pk=robusta)
+    assert (before.regency_code, before.category, before.has_bpom) == ("64.02", "processed_food", False)
+    line = "osop" if before.line != "osop" else "ovop"
+    Listing.objects.filter(pk=robusta).update(
+        regency_code="64.01", category="crafts", line=line, has_bpom=True, has_halal=True
+    )
+    with CaptureQueriesContext(connection) as captured:
+        assert ids(search("kopi", regency="64.01")) == [robusta]
+    assert ids(search("kopi", regency="64.02")) == [gayo, teh]
+    assert ids(search("kopi", province="64")) == [robusta, gayo, teh]
+    assert ids(search("kopi", category="crafts")) == [robusta]
+    assert ids(search("kopi", category="processed_food")) == [gayo, teh]
+    assert ids(search("kopi", line=line)) == [robusta]
+    assert ids(search("kopi", bpom=True, halal=True, category="crafts", regency="64.01")) == [robusta]
+    assert ids(search("kopi", bpom=True, category="processed_food")) == []
+    Listing.objects.filter(pk=robusta).update(has_bpom=False)
+    assert ids(search("kopi", bpom=True)) == []
+    statements = " ".join(query["sql"] for query in captured.captured_queries)
+    assert " LIKE " not in statements
+    if connection.vendor == "sqlite":
+        assert '"kopi" AND "_r_64.01"' in statements, statements
 
-    Listing.objects.filter(pk=corpus["robusta"].pk).update(regency_code="64.01")
-    expected = {q: ids(search(q, regency="64.02")) for q in ("kopi", "olahan", "teh kopi", "gula 250")}
-    assert expected["kopi"] == [corpus["gayo"].pk, corpus["teh"].pk]
-    with CaptureQueriesContext(connection) as read:
-        search("kopi", regency="64.02")
-    monkeypatch.setattr(selectors_catalog, "SCAN_LIMIT", 1)  # more than that: the index answers
-    with CaptureQueriesContext(connection) as indexed:
-        assert {q: ids(search(q, regency="64.02")) for q in expected} == expected
-    scanned = [query["sql"] for query in read.captured_queries if " LIKE " in query["sql"]]
-    assert len(scanned) == (1 if connection.vendor == "sqlite" else 0)
-    assert not [query["sql"] for query in indexed.captured_queries if " LIKE " in query["sql"]]
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 tables")
+def test_sqlites_index_as_its_triggers_keep_it_is_what_a_rebuild_gives(corpus):
+    """The index is contentless: its triggers must delete exactly the words and filters they
+    inserted. After inserts, updates of words and filters, and a delete, every word and filter
+    finds what it finds in an index rebuilt from the listings."""
+    from kopdes.market.search import FTS_NAME_TABLE, FTS_TABLE, SQLITE_REBUILD
+
+    madu = corpus["madu"]
+    madu.search_name = stem_text("Kelulut Hutan")
+    madu.save(update_fields=["search_name"])
+    Listing.objects.filter(pk=corpus["gula"].pk).update(
+        category="honey", has_halal=True, regency_code="64.01"
+    )
+    Listing.objects.filter(pk=corpus["teh"].pk).update(price=1, stars=5)  # no word or filter changes
+    tenun = Listing.objects.get(pk=corpus["tenun"].pk)
+    tenun.stock_levels.all().delete()
+    tenun.delete()
+    words = ["kopi", "madu", "kelulut", "asli", "tenun", "gula", "_c_honey", "_c_processed_food"]
+    words += ["_r_64.01", "_r_64.02", "_p_64", "_halal", "_bpom"]
+
+    def index() -> dict[tuple[str, str], list[int]]:
+        found = {}
+        with connection.cursor() as cursor:
+            for table in (FTS_TABLE, FTS_NAME_TABLE):
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")  # noqa: S608
+                for word in words:
+                    cursor.execute(
+                        f"SELECT rowid FROM {table} WHERE {table} MATCH %s ORDER BY rowid",  # noqa: S608
+                        [f'"{word}"'],
+                    )
+                    found[table, word] = [row[0] for row in cursor.fetchall()]
+        return found
+
+    kept = index()
+    assert kept[FTS_TABLE, "_c_honey"] == [corpus["gula"].pk]
+    assert kept[FTS_TABLE, "tenun"] == kept[FTS_TABLE, "asli"] == kept[FTS_NAME_TABLE, "madu"] == []
+    assert kept[FTS_TABLE, "madu"] == [madu.pk]  # "madu" of the text, no longer of the name
+    with connection.cursor() as cursor:
+        for sql in SQLITE_REBUILD:
+            cursor.execute(sql)
+    assert index() == kept
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 tables")
+def test_sqlites_index_of_the_words_alone_is_made_again_with_the_filters(corpus):
+    """A database whose full-text tables predate the filters' words (external-content tables of the
+    listings' words alone) gets the new tables, filled, at the next migrate."""
+    from kopdes.market.search import FTS_TABLE, SQLITE_DROP, search_schema_ensure
+
+    early = [
+        """CREATE VIRTUAL TABLE market_listing_search USING fts5(search_name, search_text,
+           content='market_listing', content_rowid='id', detail='none', columnsize=0)""",
+        """CREATE VIRTUAL TABLE market_listing_search_name USING fts5(search_name,
+           content='market_listing', content_rowid='id', detail='none', columnsize=0)""",
+        """CREATE TRIGGER market_listing_search_ai AFTER INSERT ON market_listing BEGIN
+           INSERT INTO market_listing_search(rowid, search_name, search_text)
+           VALUES (new.id, new.search_name, new.search_text); END""",
+    ]
+    with connection.cursor() as cursor:
+        for sql in [*SQLITE_DROP, *early]:
+            cursor.execute(sql)
+        cursor.execute("INSERT INTO market_listing_search(market_listing_search) VALUES ('rebuild')")
+    search_schema_ensure(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [FTS_TABLE])
+        assert "search_filters" in cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+            ["market_listing_search_a_"],
+        )
+        assert cursor.fetchone()[0] == 3
+    assert set(ids(search("kopi", category="processed_food", regency="64.02"))) == {
+        corpus[key].pk for key in ("gayo", "robusta", "teh")
+    }
+    assert set(ids(search("kopi"))) == {corpus[key].pk for key in ("gayo", "robusta", "teh")}
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's choice of index")
