@@ -1616,6 +1616,11 @@ def child_measure(label: str) -> dict:
             "catalog page, a category and a line by stars, rendered",
             "/pasar/?category=textile&line=osop&sort=stars&bench=1",
         ),
+        # Honey's prices are above most: the cheapest first once walked the price index (1 to 2 s).
+        (
+            "catalog page, a category by lowest price, rendered",
+            "/pasar/?category=honey&sort=price_low&bench=1",
+        ),
         ("search page, a regency, rendered", f"/pasar/?q=kopi&{place}&bench=1"),
         ("search page, halal only, rendered", "/pasar/?q=tenun+ikat&halal=1&bench=1"),
     ):

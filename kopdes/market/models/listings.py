@@ -144,7 +144,9 @@ class Listing(models.Model):
             models.Index(fields=["sellable", "price"], name="listing_price_idx"),
             models.Index(fields=["sellable", "regency_code"], name="listing_regency_idx"),
             models.Index(fields=["sellable", "province_code"], name="listing_province_idx"),
-            models.Index(fields=["sellable", "category"], name="listing_category_idx"),
+            # A category by price (cheapest or dearest first): its prices are not the catalog's
+            # (honey's are above most), and walking the price index for them read most listings.
+            models.Index(fields=["sellable", "category", "price"], name="listing_category_price_idx"),
             models.Index(fields=["sellable", "-stars"], name="listing_stars_idx"),
         ]
         verbose_name = _("listing")
