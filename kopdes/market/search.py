@@ -215,6 +215,11 @@ SORT_INDEXES = [
     " (sellable, regency_code, created_at DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS market_listing_category_newest_idx ON market_listing"
     " (sellable, category, created_at DESC, id DESC)",
+    # A category by stars: SQLite, with no statistics, walked the stars of every listing for a
+    # category of few (the best of "other": 750 ms at a million listings). By price: the
+    # category's own index (listing_category_price_idx).
+    "CREATE INDEX IF NOT EXISTS market_listing_category_stars_idx ON market_listing"
+    " (sellable, category, stars DESC, id DESC)",
 ]
 SORT_INDEXES_DROP = [
     "DROP INDEX IF EXISTS market_listing_featured_newest_idx",
@@ -222,6 +227,7 @@ SORT_INDEXES_DROP = [
     "DROP INDEX IF EXISTS market_listing_province_newest_idx",
     "DROP INDEX IF EXISTS market_listing_regency_newest_idx",
     "DROP INDEX IF EXISTS market_listing_category_newest_idx",
+    "DROP INDEX IF EXISTS market_listing_category_stars_idx",
 ]
 
 # --- The names' words (PostgreSQL) ----------------------------------------------------------------
