@@ -1236,10 +1236,29 @@ FILTERED_QUERIES = [
     ("among drinks, not its category", "keripik", {"category": "beverage"}),
     ("halal only", "gula aren", {"halal": "1"}),
     ("within a price range", "madu", {"price_min": "20000", "price_max": "60000"}),
-    ("four stars and up", "tenun ikat", {"min_stars": "4"}),
+    ("four stars and up", "tenun ikat", {"stars": "4"}),
     ("in stock only", "abon ikan", {"in_stock": "1"}),
     ("OCOP only", "olahan ikan", {"line": "ocop"}),
     ("sorted by price", "kopi flores", {"sort": "price_low"}),
+]
+# The filters browsed without words, each in every order (`measure_browsing`): every category and
+# line, the newest listing's place, the licences, stock, stars, price ranges, and a few of them
+# together. A filter whose listings are few, or priced or rated unlike the rest, is what a plan that
+# walks the order's index pays for.
+BROWSE_FILTERS = [  # and each category and each line, from their choices
+    {},
+    {"province": "{province}"},
+    {"province": "{province}", "regency": "{regency}"},
+    {"halal": "1"},
+    {"bpom": "1"},
+    {"in_stock": "1"},
+    {"stars": "4"},
+    {"stars": "5"},
+    {"price_min": "20000", "price_max": "60000"},
+    {"price_min": "500000"},
+    {"category": "honey", "halal": "1"},
+    {"category": "textile", "line": "osop"},
+    {"category": "honey", "province": "{province}"},
 ]
 
 
@@ -1374,6 +1393,41 @@ def measure_filtered_search() -> dict:
     ]
     every = [t for each in times for t in each]
     return {"rows": rows, "p50": statistics.median(every), "p95": _percentile(every, 95), "runs": len(every)}
+
+
+def measure_browsing() -> dict:
+    """Every filter of BROWSE_FILTERS in every order, without words: `catalog_search()`, the fastest
+    of three runs after a warm-up each (a first run reads from disk). The slowest, and the p95."""
+    from kopdes.market.choices import SortOrder
+    from kopdes.market.selectors_catalog import catalog_query_parse, catalog_search
+    from kopdes.products.choices import Category, Line
+
+    province, regency = _newest_place()
+    every_filter = [
+        *BROWSE_FILTERS,
+        *({"category": c} for c in Category.values),
+        *({"line": x} for x in Line.values),
+    ]
+    times = []
+    for filters in every_filter:
+        for sort in SortOrder.values:
+            values = {k: v.format(province=province, regency=regency) for k, v in filters.items()}
+            query = catalog_query_parse({**values, "sort": sort})
+            catalog_search(user=None, query=query)
+            runs = []
+            for _attempt in range(3):
+                started = time.perf_counter()
+                catalog_search(user=None, query=query)
+                runs.append((time.perf_counter() - started) * 1000)
+            times.append((min(runs), "&".join(f"{k}={v}" for k, v in {**values, "sort": sort}.items())))
+    times.sort(reverse=True)
+    every = [ms for ms, _page in times]
+    return {
+        "pages": len(times),
+        "p95": _percentile(every, 95),
+        "p50": statistics.median(every),
+        "slowest": times[:3],
+    }
 
 
 def _measure_get(client, url: str, runs: int = 20) -> tuple[float, int, int]:
@@ -1593,6 +1647,7 @@ def child_measure(label: str) -> dict:
     out: dict = {"listings": Listing.objects.count()}
     out["search"] = measure_search(label)
     out["filtered"] = measure_filtered_search()
+    out["browsing"] = measure_browsing()
     client = Client()
     sample = (
         Listing.objects.filter(sellable=True, totals__stock_online__gt=0, id__lte=SIZE)  # not the bench's own
@@ -1829,6 +1884,17 @@ def report_measured(target: Target) -> None:
             note=f"{filtered['runs']} timed runs over {len(filtered['rows'])} queries with filters; "
             f"no limit is set for them; the slowest “{slowest['q']}” {slowest['kind']}, "
             f"p95 {slowest['p95']:.1f} ms",
+        )
+    browsing = data.get("browsing")
+    if browsing:
+        figure(
+            db,
+            "1 search",
+            "browsing without words, every filter in every order",
+            f"p95 {browsing['p95']:.1f} ms (p50 {browsing['p50']:.1f} ms)",
+            note=f"{browsing['pages']} pages (BROWSE_FILTERS, each category and line, in 5 orders), "
+            "the fastest of 3 runs each; no limit is set for them; the slowest: "
+            + "; ".join(f"{page} {ms:.0f} ms" for ms, page in browsing["slowest"]),
         )
     ratio = search["naive_total_ms"] / search["search_total_ms"] if search["search_total_ms"] else 0.0
     figure(
