@@ -20,7 +20,7 @@ from typing import cast
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connections
-from django.db.models import Exists, F, Field, Func, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models import CharField, Exists, F, Field, Func, IntegerField, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.urls import get_script_prefix, reverse
@@ -306,12 +306,29 @@ def _flagged(qs: QuerySet[Listing], flag: str, *, words: bool) -> QuerySet[Listi
     return qs.alias(**{f"{flag}_number": Cast(flag, IntegerField())}).filter(**{f"{flag}_number": 1})
 
 
-def _ranged(qs: QuerySet[Listing], column: str, lookup: str, value: int, walked: bool) -> QuerySet[Listing]:
-    """`qs` with a range on `column`; `walked`: written `+column`, for which SQLite takes no index."""
-    if walked:
-        qs = qs.alias(
-            **{f"{column}_walked": Func(F(column), template="+%(expressions)s", output_field=IntegerField())}
-        )
+FEATURED_WALK = "featured_month"  # `walk` of the featured listings' statements (`_filtered`)
+_WALKED_COLUMNS = {
+    "price": IntegerField,
+    "stars": IntegerField,
+    "category": CharField,
+    "province_code": CharField,
+}
+
+
+def _walked(walk: str, column: str) -> bool:
+    """Whether a browsing page read in the order of `walk` on SQLite writes its filter on `column`
+    away from the column's indexes (`_filtered`)."""
+    if walk == FEATURED_WALK:
+        return column in _WALKED_COLUMNS
+    return bool(walk) and column in ("price", "stars") and column != walk
+
+
+def _narrowed(qs: QuerySet[Listing], column: str, lookup: str, value, walk: str) -> QuerySet[Listing]:
+    """`qs` with the filter `column`__`lookup`=`value`, written `+column` when `_walked`: SQLite
+    takes no index for that."""
+    if _walked(walk, column):
+        unindexed = Func(F(column), template="+%(expressions)s", output_field=_WALKED_COLUMNS[column]())
+        qs = qs.alias(**{f"{column}_walked": unindexed})
         column = f"{column}_walked"
     return qs.filter(**{f"{column}__{lookup}": value})
 
@@ -319,30 +336,35 @@ def _ranged(qs: QuerySet[Listing], column: str, lookup: str, value: int, walked:
 def _filtered(query: CatalogQuery, *, words: bool = False, walk: str = ""):
     """The sellable listings `query`'s filters pass (`words`: for a search of its words).
 
-    `walk`: the column a browsing page on SQLite is read in the order of. Its ranges on the other
-    columns (price, stars) are written so that SQLite takes no index for them: with no statistics
-    of how many listings a range holds, it took the range's index, read every listing in the range
-    and sorted them (a price range by newest: 442,000 listings, 935 ms), where walking the order's
-    index and testing the range on each listing finds the page's 24 at once (0.1 ms). The count
-    keeps the ranges' indexes."""
+    `walk`: the column a browsing page on SQLite is read in the order of (its count is not), and
+    the filters SQLite would otherwise take an index for, without statistics to choose well, are
+    written so that it cannot (`_walked`):
+    - the ranges on the other columns (price, stars): SQLite took the range's index, read every
+      listing in the range and sorted them (a price range by newest: 442,000 listings, 935 ms),
+      where walking the order's index and testing the range on each listing finds the page's 24 at
+      once (0.1 ms);
+    - for the featured listings (`FEATURED_WALK`), the category and the province as well: they are
+      a fiftieth of the catalog or less, and when a category's featured ones are fewer than a page
+      SQLite walked all of the category (textile and OSOP: 90,000 listings, 88 ms) where the
+      featured index holds 20,000 (2 ms). A regency's index stays: its listings are fewer still."""
     qs = _sellable()
     if query.category:
-        qs = qs.filter(category=query.category)
+        qs = _narrowed(qs, "category", "exact", query.category, walk)
     if query.regency:
         qs = qs.filter(regency_code=query.regency)
     elif query.province:
-        qs = qs.filter(province_code=query.province)
+        qs = _narrowed(qs, "province_code", "exact", query.province, walk)
     if query.line:
         qs = qs.filter(line=query.line)
     if query.min_stars:
-        qs = _ranged(qs, "stars", "gte", query.min_stars, walk not in ("", "stars"))
+        qs = _narrowed(qs, "stars", "gte", query.min_stars, walk)
     for wanted, flag in ((query.halal, "has_halal"), (query.bpom, "has_bpom")):
         if wanted:
             qs = _flagged(qs, flag, words=words)
     if query.price_min is not None:
-        qs = _ranged(qs, "price", "gte", query.price_min, walk not in ("", "price"))
+        qs = _narrowed(qs, "price", "gte", query.price_min, walk)
     if query.price_max is not None:
-        qs = _ranged(qs, "price", "lte", query.price_max, walk not in ("", "price"))
+        qs = _narrowed(qs, "price", "lte", query.price_max, walk)
     if query.in_stock:  # an EXISTS: the browsing statements are written over this WHERE alone
         qs = qs.filter(
             Exists(
@@ -629,18 +651,19 @@ class _Statements:
         # it the keys only.
         unindexed = f"{self.table} NOT INDEXED" if self.connection.vendor == "sqlite" else self.table
         self.joined_by_key = f"{unindexed} JOIN {totals} ON {totals}.listing_id = {self.table}.id"
+        walked = isinstance(base, CatalogQuery) and self.connection.vendor == "sqlite"
         if isinstance(base, CatalogQuery):
             self.where, params = _browse_where(base, alias)
-            walked = _browse_where(base, alias, walk) if walk and self.connection.vendor == "sqlite" else None
         else:
             compiler = base.query.get_compiler(using=alias)
             self.where, params = compiler.compile(base.query.where)
-            walked = None
         self.params = list(params)
-        # The pages' WHERE: the count's, or on SQLite with the ranges away from their indexes.
-        self.page_where, self.page_params = (
-            (walked[0], list(walked[1])) if walked else (self.where, self.params)
-        )
+        # The pages' WHERE and the featured listings': the count's, or on SQLite with the filters
+        # it would take a wrong index for written away from their indexes (`_filtered`).
+        page = _browse_where(base, alias, walk) if walked and walk else (self.where, params)
+        featured = _browse_where(base, alias, FEATURED_WALK) if walked else (self.where, params)
+        self.page_where, self.page_params = page[0], list(page[1])
+        self.featured_where, self.featured_params = featured[0], list(featured[1])
 
     def rows(self, sql: str, params: list) -> list[tuple]:
         with self.connection.cursor() as cursor:
@@ -652,24 +675,34 @@ class _Statements:
         t = self.table
         condition, params = months.condition(self.connection, t)
         sql = (
-            f"SELECT {t}.id FROM {t} WHERE ({self.page_where} AND {condition})"  # noqa: S608  (compiled WHERE; values are parameters)
+            f"SELECT {t}.id FROM {t} WHERE ({self.featured_where} AND {condition})"  # noqa: S608  (compiled WHERE; values are parameters)
             f" ORDER BY {_order_by(_BROWSE_ORDER[SortOrder.NEWEST], t)} LIMIT %s"
         )
-        return [row[0] for row in self.rows(sql, [*self.page_params, *params, limit])]
+        return [row[0] for row in self.rows(sql, [*self.featured_params, *params, limit])]
 
     def counted_page(
-        self, order: tuple[tuple[str, str], ...], start: int, size: int, *, also: tuple[str, list] = ("", [])
+        self,
+        order: tuple[tuple[str, str], ...],
+        start: int,
+        size: int,
+        *,
+        featured: tuple[str, list] | None = None,
     ) -> tuple[int, bool, list[Listing]]:
         """The filtered listings counted (up to MAX_RESULTS, and whether there are more) and `size`
-        cards from `start` in `order` (of `_BROWSE_ORDER`) of those that also pass the condition
-        `also` (SQL over the table, and its parameters), in one round trip: the count's one row
-        joined to the cards (none: a row with no card). Two statements
+        cards from `start` in `order` (of `_BROWSE_ORDER`), of the featured ones only when given
+        their condition `featured` (SQL over the table, and its parameters), in one round trip:
+        the count's one row joined to the cards (none: a row with no card). Two statements
         were a fifth of the catalog page's work on PostgreSQL, its own and the server's."""
         if start >= MAX_RESULTS:  # past what is counted: no page (an offset of millions would read them)
             start = size = 0
         t = self.table
-        condition, params = also
-        where = f"({self.page_where} AND {condition})" if condition else f"({self.page_where})"
+        if featured:
+            where, params = (
+                f"({self.featured_where} AND {featured[0]})",
+                [*self.featured_params, *featured[1]],
+            )
+        else:
+            where, params = f"({self.page_where})", list(self.page_params)
         keys = ", ".join(f"{t}.{column} AS k{n}" for n, (column, _direction) in enumerate(order))
         sql = (
             f"SELECT c.n, {self.outer} FROM (SELECT COUNT(*) AS n FROM (SELECT {t}.id FROM {t}"  # noqa: S608  (as above)
@@ -677,7 +710,7 @@ class _Statements:
             f" FROM {self.joined} WHERE {where} ORDER BY {_order_by(order, t)} LIMIT %s OFFSET %s) p"
             f" ON 1 = 1 ORDER BY {', '.join(f'p.k{n} {d}' for n, (_c, d) in enumerate(order))}"
         )
-        found = self.rows(sql, [*self.params, MAX_RESULTS + 1, *self.page_params, *params, size, start])
+        found = self.rows(sql, [*self.params, MAX_RESULTS + 1, *params, size, start])
         count = found[0][0]
         cards = self.cards([row[1:] for row in found if row[1] is not None])
         return min(count, MAX_RESULTS), count > MAX_RESULTS, cards
@@ -754,7 +787,7 @@ def _browse(query: CatalogQuery, months: _Months) -> tuple[list[Listing], int, b
     newest = _BROWSE_ORDER[SortOrder.NEWEST]
     featured = months.condition(statements.connection, statements.table)
     wanted = max(0, min(query.per_page, FEATURED_FIRST - start))
-    total, capped, items = statements.counted_page(newest, start, wanted, also=featured)
+    total, capped, items = statements.counted_page(newest, start, wanted, featured=featured)
     if start >= total:
         return [], total, capped
     size = min(query.per_page, total - start)

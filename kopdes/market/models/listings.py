@@ -147,6 +147,14 @@ class Listing(models.Model):
             # A category by price (cheapest or dearest first): its prices are not the catalog's
             # (honey's are above most), and walking the price index for them read most listings.
             models.Index(fields=["sellable", "category", "price"], name="listing_category_price_idx"),
+            # Halal or BPOM listings by price: the dearest are cloth and crafts, seldom licensed,
+            # and walking the price index for them read 38,000 listings to find 24 (130 ms).
+            models.Index(
+                fields=["sellable", "price"], condition=Q(has_halal=True), name="listing_halal_price_idx"
+            ),
+            models.Index(
+                fields=["sellable", "price"], condition=Q(has_bpom=True), name="listing_bpom_price_idx"
+            ),
             models.Index(fields=["sellable", "-stars"], name="listing_stars_idx"),
         ]
         verbose_name = _("listing")
